@@ -1,0 +1,1 @@
+"""pyinterlink.adapters (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""pyinterlink.backends (see DESIGN.md)."""

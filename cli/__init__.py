@@ -1,0 +1,1 @@
+"""pyinterlink.cli (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""The pure core of pyinterlink: values in, values out, no I/O."""

@@ -1,0 +1,1 @@
+"""pyinterlink.server (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""pyinterlink.vk (see DESIGN.md)."""
