@@ -19,6 +19,7 @@ import attrs
 
 __all__ = [
     "Accelerator",
+    "Artifact",
     "EnvVar",
     "FileToWrite",
     "Job",
@@ -172,6 +173,8 @@ class Job:
     extra sbatch options left after the pod spec took what it owns (CPU, memory,
     accelerators, time, partition, account); other dialects ignore them.
     ``pre_exec`` is raw shell by contract, present only when the site allows it.
+    ``mpi_options``, when not ``None``, asks for every task to run under
+    ``mpiexec -np $SLURM_NTASKS <mpi_options...>`` (annotation ``slurm-job.vk.io/mpi-flags``).
     ``warnings`` tell the user what was accepted but not honoured exactly.
     """
 
@@ -190,6 +193,7 @@ class Job:
     files: tuple[FileToWrite, ...] = ()
     empty_dirs: tuple[str, ...] = ()
     pre_exec: str | None = None
+    mpi_options: tuple[str, ...] | None = None
     run_as_user: int | None = None
     run_as_group: int | None = None
     warnings: tuple[str, ...] = ()
@@ -198,3 +202,15 @@ class Job:
     def all_tasks(self) -> tuple[Task, ...]:
         """Init tasks in order, then app tasks."""
         return self.init_tasks + self.tasks
+
+
+@attrs.frozen(kw_only=True)
+class Artifact:
+    """One file a renderer produces: ``job.slurm``, ``job.sub``, ``job.sh``, ``job.json``.
+
+    ``name`` is a bare file name; ``executable`` asks for mode 0755 when written out.
+    """
+
+    name: str
+    content: str
+    executable: bool = False
