@@ -16,6 +16,8 @@ __all__ = [
     "PodError",
     "PolicyError",
     "QuantityError",
+    "join_path",
+    "key_path",
 ]
 
 
@@ -54,9 +56,7 @@ class InputError(InterlinkError):
         return ": ".join(part for part in (self.source, self.path, self.reason) if part)
 
     def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}({self.reason!r}, path={self.path!r}, source={self.source!r})"
-        )
+        return f"{type(self).__name__}({self.reason!r}, path={self.path!r}, source={self.source!r})"
 
     def __reduce__(self) -> tuple[object, ...]:
         return (_rebuild, (type(self), self.reason, self.path, self.source))
@@ -75,6 +75,15 @@ def join_path(prefix: str, suffix: str) -> str:
     if suffix.startswith("["):
         return prefix + suffix
     return f"{prefix}.{suffix}"
+
+
+def key_path(prefix: str, key: str) -> str:
+    """The path of a map entry: ``labels.app``, or ``limits["nvidia.com/gpu"]`` when the key
+    is not a plain name (JSON string quoting, so any key reads back unambiguously)."""
+    if key and all(char.isalnum() or char in "_-" for char in key) and key.isascii():
+        return join_path(prefix, key)
+    quoted = '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{prefix}[{quoted}]"
 
 
 class PodError(InputError):
