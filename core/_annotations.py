@@ -222,13 +222,21 @@ def _check_key(key: str) -> None:
 
 
 def _suggestion(key: str) -> str:
-    """``" (did you mean ...?)"`` with the closest known key, else the keys of its prefix."""
-    matches = difflib.get_close_matches(key, sorted(KNOWN_ANNOTATIONS), n=1, cutoff=0.6)
-    if matches:
-        return f" (did you mean {matches[0]}?)"
-    prefix = key.lower().partition("/")[0] + "/"
-    known = ", ".join(sorted(k for k in KNOWN_ANNOTATIONS if k.startswith(prefix)))
-    return f" (known annotations under {prefix}: {known})"
+    """``" (did you mean ...?)"`` with the closest known key, else the keys of its prefix.
+
+    Only the part after the prefix is compared (a shared prefix would make every key look
+    close), keys under the same prefix first, then the others (``htcondor-job.vk.io/flags``
+    is most likely ``slurm-job.vk.io/flags``).
+    """
+    prefix, _, suffix = key.lower().partition("/")
+    known = sorted(KNOWN_ANNOTATIONS)
+    same = {k.partition("/")[2]: k for k in known if k.startswith(prefix + "/")}
+    other = {k.partition("/")[2]: k for k in known if not k.startswith(prefix + "/")}
+    for pool in (same, other):
+        matches = difflib.get_close_matches(suffix, list(pool), n=1, cutoff=0.6)
+        if matches:
+            return f" (did you mean {pool[matches[0]]}?)"
+    return f" (known annotations under {prefix}/: {', '.join(same.values())})"
 
 
 def _no_control(value: str, *, what: str, path: str, allow_space: bool = False) -> str:
