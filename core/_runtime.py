@@ -1,0 +1,550 @@
+"""The command line of each container under each container runtime, as data.
+
+Theory of operation: a batch script and the local backend must run *the same* command for a
+container, but they know the pod working directory differently. A script knows it only as a
+shell variable (``"$workdir"``; under HTCondor and UNICORE it is ``$PWD`` when the job starts),
+while the local backend knows the absolute path and runs the command without any shell. So a
+command line is built once, as data, from :class:`Word` values whose parts are literal text or
+references (:data:`WORKDIR`, :class:`EnvRef`), and is then either rendered to shell text
+(:meth:`CommandLine.shell`, every literal quoted with :func:`._shell.quote`) or resolved to a
+plain ``argv`` (:meth:`CommandLine.resolve`). Neither form ever re-parses user text.
+
+Each container becomes a :class:`TaskCommands`: commands that prepare it (enroot imports the
+image and creates a container root), the command that runs it, and commands that clean up
+after it. :func:`runtime_setup` lists what the runtime needs in the working directory for the
+whole pod (the private ``/tmp`` of bwrap, enroot's command scripts).
+
+How each runtime receives the container's environment, exactly:
+
+- apptainer / singularity: ``APPTAINERENV_<NAME>=<value>`` (``SINGULARITYENV_``) in the
+  runtime's own environment, set with ``env`` in front of it, plus ``--no-eval``. The runtime
+  copies these into the container verbatim; ``--no-eval`` stops it from shell-evaluating the
+  values (and the OCI arguments) when it injects them. ``--env`` is not exact (its value is a
+  comma-separated list) and ``--env-file`` is shell-evaluated, so neither is used.
+- enroot: enroot's ``--env`` goes through a line-based file that strips quotes, so the
+  environment is exported instead by a per-container command script (``--rc``) that the job
+  writes, with every value single-quoted. Names must then be shell identifiers.
+- podman: ``--env NAME=VALUE`` (split at the first ``=``, copied into the OCI spec as is).
+- bwrap: ``--clearenv`` and ``--setenv NAME VALUE`` (two separate arguments: nothing to split).
+
+``run_as_user`` / ``run_as_group`` are honoured by podman (``--user``), bwrap (``--uid`` /
+``--gid`` inside a user namespace) and, for user 0 only, enroot (``--root``). Apptainer and
+singularity always run the container as the submitting user, so they ignore both.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import TypeAlias
+
+import attrs
+
+from ._errors import PodError
+from ._job import FileToWrite, Job, Mount, Task
+from ._shell import quote
+
+__all__ = [
+    "WORKDIR",
+    "WORKDIR_VARIABLE",
+    "CommandLine",
+    "EnvRef",
+    "Part",
+    "RuntimeSetup",
+    "TaskCommands",
+    "Word",
+    "WorkdirRef",
+    "runtime_setup",
+    "task_commands",
+]
+
+WORKDIR_VARIABLE = "workdir"
+"""Name of the shell variable that holds the pod working directory in rendered scripts."""
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@attrs.frozen
+class WorkdirRef:
+    """A reference to the pod working directory (absolute, without a trailing slash)."""
+
+
+WORKDIR = WorkdirRef()
+"""The one :class:`WorkdirRef`: ``"$workdir"`` in scripts, the absolute path when resolved."""
+
+
+def _check_identifier(_instance: object, _attribute: object, value: str) -> None:
+    if not _IDENTIFIER.fullmatch(value):
+        raise ValueError(f"not a shell variable name: {value!r}")
+
+
+@attrs.frozen
+class EnvRef:
+    """A reference to an environment variable of the job (``SLURM_NTASKS``, ``PWD``).
+
+    ``name`` must be a shell identifier, since scripts expand it as ``"$NAME"``.
+    """
+
+    name: str = attrs.field(validator=_check_identifier)
+
+
+Part: TypeAlias = str | WorkdirRef | EnvRef
+"""One piece of a :class:`Word`: literal text, the working directory or a variable."""
+
+
+def _normalise_parts(parts: Iterable[Part]) -> tuple[Part, ...]:
+    # Adjacent literals are merged and empty ones dropped, so that equal words compare equal
+    # and render the same whichever way they were assembled.
+    merged: list[Part] = []
+    for part in parts:
+        if isinstance(part, str):
+            if not part:
+                continue
+            if merged and isinstance(merged[-1], str):
+                merged[-1] = merged[-1] + part
+                continue
+        merged.append(part)
+    return tuple(merged)
+
+
+@attrs.frozen
+class Word:
+    """One argument of a command: literal text and references, concatenated.
+
+    ``Word.of(WORKDIR, "/emptyDirs/cache:/cache")`` is ``"$workdir"/emptyDirs/cache:/cache``
+    in a script and ``/data/ns-uid/emptyDirs/cache:/cache`` once resolved.
+    """
+
+    parts: tuple[Part, ...] = attrs.field(converter=_normalise_parts)
+
+    @classmethod
+    def of(cls, *parts: Part) -> Word:
+        """A word made of ``parts``, in order."""
+        return cls(parts)
+
+    @classmethod
+    def in_workdir(cls, relative: str) -> Word:
+        """The path ``relative`` (no leading ``/``) inside the pod working directory."""
+        return cls((WORKDIR, "/" + relative))
+
+    def shell(self) -> str:
+        """This word as shell text that expands to exactly one word.
+
+        Literals are quoted with :func:`quote`; references become ``"$workdir"`` / ``"$NAME"``
+        (double-quoted, so that neither word splitting nor globbing applies to their values).
+        """
+        if not self.parts:
+            return "''"
+        rendered: list[str] = []
+        for part in self.parts:
+            if isinstance(part, WorkdirRef):
+                rendered.append(f'"${WORKDIR_VARIABLE}"')
+            elif isinstance(part, EnvRef):
+                rendered.append(f'"${part.name}"')
+            else:
+                rendered.append(quote(part))
+        return "".join(rendered)
+
+    def resolve(self, workdir: str, environ: Mapping[str, str] | None = None) -> str:
+        """This word as a plain string, given the working directory and the environment.
+
+        Raises :class:`KeyError` naming a variable that the word needs and ``environ`` lacks.
+        """
+        out: list[str] = []
+        for part in self.parts:
+            if isinstance(part, WorkdirRef):
+                out.append(workdir)
+            elif isinstance(part, EnvRef):
+                if environ is None or part.name not in environ:
+                    raise KeyError(part.name)
+                out.append(environ[part.name])
+            else:
+                out.append(part)
+        return "".join(out)
+
+
+def _words(*items: str | Word) -> tuple[Word, ...]:
+    return tuple(item if isinstance(item, Word) else Word.of(item) for item in items)
+
+
+@attrs.frozen(kw_only=True)
+class CommandLine:
+    """A command to run: its arguments and the variables to add to its environment.
+
+    ``env`` is added on top of the environment the command inherits (the job's); later entries
+    win. ``may_fail`` marks a step whose failure is expected and harmless (removing a container
+    that may not exist): runners ignore its exit code.
+    """
+
+    argv: tuple[Word, ...]
+    env: tuple[tuple[str, Word], ...] = ()
+    may_fail: bool = False
+
+    def shell_words(self) -> tuple[str, ...]:
+        """The command as shell words: ``env NAME=VALUE ... argv...`` when ``env`` is set.
+
+        Each item expands to exactly one word. ``env`` (the utility) is used rather than shell
+        assignments because names such as ``APPTAINERENV_my.var`` are valid in an environment
+        but not in shell syntax.
+        """
+        words = tuple(word.shell() for word in self.argv)
+        if not self.env:
+            return words
+        assignments = tuple(Word.of(name + "=", *value.parts).shell() for name, value in self.env)
+        # A name starting with "-" would be read by env as an option.
+        marker = ("--",) if any(name.startswith("-") for name, _ in self.env) else ()
+        return ("env", *marker, *assignments, *words)
+
+    def shell(self) -> str:
+        """The command as one line of shell (see :meth:`shell_words`)."""
+        return " ".join(self.shell_words())
+
+    def resolve(self, workdir: str, environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+        """The argument vector, for running the command without a shell."""
+        return tuple(word.resolve(workdir, environ) for word in self.argv)
+
+    def resolve_env(self, workdir: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The variables to add to the inherited environment, resolved."""
+        return {name: value.resolve(workdir, environ) for name, value in self.env}
+
+
+@attrs.frozen(kw_only=True)
+class TaskCommands:
+    """Everything that runs one container, in order.
+
+    ``prepare`` runs first, one command after another; the first failing one (unless
+    ``may_fail``) is the container's failure, with its exit code, and ``run`` is then skipped.
+    ``run`` is the container itself: its output is the container log. ``cleanup`` runs after
+    ``run`` ended (or was skipped), whatever happened; its failures are ignored.
+    """
+
+    task: Task
+    prepare: tuple[CommandLine, ...] = ()
+    run: CommandLine
+    cleanup: tuple[CommandLine, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class RuntimeSetup:
+    """What the runtime needs in the working directory before any container starts.
+
+    ``directories`` (relative to the working directory) are created first, then ``files`` are
+    written. Both are in addition to the job's own ``files`` and ``empty_dirs``, and are needed
+    even where the job's files are shipped by other means (UNICORE imports).
+    """
+
+    directories: tuple[str, ...] = ()
+    files: tuple[FileToWrite, ...] = ()
+
+
+def task_commands(job: Job, task: Task) -> TaskCommands:
+    """How ``task`` (one of ``job.all_tasks``) runs under ``job.runtime``.
+
+    Raises :class:`PodError` when the runtime cannot represent the task faithfully: a bwrap
+    task without a command (bwrap has no image, hence no entrypoint), or an enroot task whose
+    environment variable name is not a shell identifier.
+    """
+    kind = job.runtime.kind
+    if kind in ("apptainer", "singularity"):
+        return _apptainer(job, task)
+    if kind == "enroot":
+        return _enroot(job, task)
+    if kind == "podman":
+        return _podman(job, task)
+    return _bwrap(job, task)
+
+
+def runtime_setup(job: Job) -> RuntimeSetup:
+    """The directories and helper files ``job.runtime`` needs, for the whole pod."""
+    kind = job.runtime.kind
+    if kind == "bwrap":
+        return RuntimeSetup(directories=(BWRAP_TMP,))
+    if kind == "enroot":
+        return RuntimeSetup(
+            directories=(ENROOT_DIR,),
+            files=tuple(_enroot_rc_file(task) for task in job.all_tasks),
+        )
+    return RuntimeSetup()
+
+
+# --- shared helpers -----------------------------------------------------------------------
+
+
+def _task_path(task: Task, field: str) -> str:
+    # Tasks know their container's name, not its index in the pod spec.
+    kind = "initContainers" if task.init else "containers"
+    return f"spec.{kind}[name={task.name}].{field}"
+
+
+def _environment(task: Task) -> tuple[tuple[str, str], ...]:
+    # Kubernetes lets a later entry with the same name win; keep one entry per name.
+    merged: dict[str, str] = {}
+    for var in task.env:
+        merged[var.name] = var.value
+    return tuple(merged.items())
+
+
+def _command(task: Task) -> tuple[str, ...] | None:
+    # An empty command list means "not set" in Kubernetes: the image entrypoint runs.
+    return task.command if task.command else None
+
+
+def _source(mount: Mount) -> Word:
+    return Word.of(mount.source) if mount.host else Word.in_workdir(mount.source)
+
+
+def _under_mpi(job: Job, argv: tuple[Word, ...]) -> tuple[Word, ...]:
+    if job.mpi_options is None:
+        return argv
+    prefix = (
+        Word.of("mpiexec"),
+        Word.of("-np"),
+        Word.of(EnvRef("SLURM_NTASKS")),
+        *_words(*job.mpi_options),
+    )
+    return prefix + argv
+
+
+# --- apptainer / singularity --------------------------------------------------------------
+
+
+def _apptainer(job: Job, task: Task) -> TaskCommands:
+    runtime = job.runtime
+    prefix = "APPTAINERENV_" if runtime.kind == "apptainer" else "SINGULARITYENV_"
+    command = _command(task)
+    argv: list[str | Word] = [runtime.binary, "exec" if command is not None else "run"]
+    argv += runtime.options
+    if "--no-eval" not in runtime.options:
+        argv.append("--no-eval")
+    for mount in task.mounts:
+        suffix = ":" + mount.target + (":ro" if mount.read_only else "")
+        argv += ["--bind", Word.of(*_source(mount).parts, suffix)]
+    for spec in runtime.extra_mounts:
+        argv += ["--bind", spec]
+    if task.working_dir:
+        argv += ["--pwd", task.working_dir]
+    argv.append(task.image)
+    argv += command or ()
+    argv += task.args
+    env = tuple((prefix + name, Word.of(value)) for name, value in _environment(task))
+    return TaskCommands(task=task, run=CommandLine(argv=_under_mpi(job, _words(*argv)), env=env))
+
+
+# --- enroot -------------------------------------------------------------------------------
+
+ENROOT_DIR = "enroot"
+"""Directory (in the working directory) for enroot's command scripts and imported images."""
+
+_REGISTRY_HINT = re.compile(r"[.:]|^localhost$")
+
+
+def _enroot_container(job: Job, task: Task) -> str:
+    return f"{job.pod_uid}-{task.log_name}"
+
+
+def _enroot_uri(image: str) -> str:
+    """A Docker reference in enroot's syntax: ``docker://[REGISTRY#]IMAGE[:TAG]``."""
+    scheme, sep, rest = image.partition("://")
+    if not sep:
+        scheme, rest = "docker", image
+    if scheme == "docker" and "#" not in rest:
+        head, slash, tail = rest.partition("/")
+        if slash and _REGISTRY_HINT.search(head.rpartition("@")[2]):
+            rest = f"{head}#{tail}"
+    return f"{scheme}://{rest}"
+
+
+def _enroot_local_image(image: str) -> bool:
+    return image.startswith("/") or image.endswith(".sqsh")
+
+
+def _enroot_rc_file(task: Task) -> FileToWrite:
+    lines = ["# Command script of the container (enroot start --rc), written by pyinterlink."]
+    for name, value in _environment(task):
+        if not _IDENTIFIER.fullmatch(name):
+            raise PodError(
+                f"enroot cannot set the environment variable {name!r}: "
+                "its name is not a shell identifier",
+                path=_task_path(task, "env"),
+            )
+        lines.append(f"export {name}={quote(value)}")
+    if _command(task) is not None:
+        if task.working_dir:
+            lines.append(f"cd -- {quote(task.working_dir)} || exit 1")
+        lines.append('exec "$@"')
+    else:
+        if task.working_dir:
+            # The image's own /etc/rc changes to the image's working directory before it runs
+            # the entrypoint; pointing its `cd` at the pod's working directory keeps the rest
+            # of it (rc.local, entrypoint, default arguments) as the image defines it.
+            lines.append(f"cd() {{ command cd -- {quote(task.working_dir)}; }}")
+        lines.append(". /etc/rc")
+    return FileToWrite(
+        path=f"{ENROOT_DIR}/{task.log_name}.rc", content=("\n".join(lines) + "\n").encode()
+    )
+
+
+def _enroot(job: Job, task: Task) -> TaskCommands:
+    runtime = job.runtime
+    binary = runtime.binary
+    name = _enroot_container(job, task)
+    prepare: list[CommandLine] = [
+        # A requeued job finds the container of its previous run.
+        CommandLine(argv=_words(binary, "remove", "--force", name), may_fail=True)
+    ]
+    if _enroot_local_image(task.image):
+        prepare.append(CommandLine(argv=_words(binary, "create", "--name", name, task.image)))
+    else:
+        image_file = Word.in_workdir(f"{ENROOT_DIR}/{task.log_name}.sqsh")
+        prepare += [
+            CommandLine(argv=_words("rm", "-f", "--", image_file)),
+            CommandLine(
+                argv=_words(binary, "import", "--output", image_file, _enroot_uri(task.image))
+            ),
+            CommandLine(argv=_words(binary, "create", "--name", name, image_file)),
+            CommandLine(argv=_words("rm", "-f", "--", image_file)),
+        ]
+    argv: list[str | Word] = [binary, "start", *runtime.options]
+    argv += ["--rc", Word.in_workdir(f"{ENROOT_DIR}/{task.log_name}.rc")]
+    if not task.read_only_root:
+        argv.append("--rw")
+    if task.run_as_user == 0:
+        argv.append("--root")
+    for mount in task.mounts:
+        # enroot reads --mount as fstab fields separated by colons; x-create=auto makes the
+        # mount point (a file for a subPath file, else a directory) when the image lacks it.
+        options = "x-create=auto,rbind" + (",ro" if mount.read_only else "")
+        argv += ["--mount", Word.of(*_source(mount).parts, f":{mount.target}:none:{options}")]
+    for spec in runtime.extra_mounts:
+        argv += ["--mount", spec]
+    argv.append(name)
+    argv += _command(task) or ()
+    argv += task.args
+    return TaskCommands(
+        task=task,
+        prepare=tuple(prepare),
+        run=CommandLine(argv=_under_mpi(job, _words(*argv))),
+        cleanup=(CommandLine(argv=_words(binary, "remove", "--force", name), may_fail=True),),
+    )
+
+
+# --- podman -------------------------------------------------------------------------------
+
+
+def _podman(job: Job, task: Task) -> TaskCommands:
+    runtime = job.runtime
+    argv: list[str | Word] = [runtime.binary, "run", "--rm", *runtime.options]
+    # The containers of a pod share one network namespace (they reach each other on
+    # localhost); the host's is the one every other runtime here gives them.
+    if not any(opt.startswith(("--network", "--net")) for opt in runtime.options):
+        argv.append("--network=host")
+    for mount in task.mounts:
+        suffix = ":" + mount.target + (":ro" if mount.read_only else "")
+        argv += ["--volume", Word.of(*_source(mount).parts, suffix)]
+    for spec in runtime.extra_mounts:
+        argv += ["--volume", spec]
+    for name, value in _environment(task):
+        argv += ["--env", f"{name}={value}"]
+    if task.working_dir:
+        argv += ["--workdir", task.working_dir]
+    if task.run_as_user is not None:
+        user = str(task.run_as_user)
+        if task.run_as_group is not None:
+            user += f":{task.run_as_group}"
+        argv += ["--user", user]
+    if task.read_only_root:
+        argv.append("--read-only")
+    command = _command(task)
+    if command is not None:
+        # A JSON array is taken as the whole entrypoint, word for word; a plain string would
+        # be a single word (and one that looks like JSON would be misread).
+        argv += ["--entrypoint", json.dumps(list(command), ensure_ascii=False)]
+    argv.append(task.image)
+    argv += task.args
+    return TaskCommands(task=task, run=CommandLine(argv=_under_mpi(job, _words(*argv))))
+
+
+# --- bwrap --------------------------------------------------------------------------------
+
+BWRAP_TMP = "tmp"
+"""Directory (in the working directory) bound at ``/tmp`` in every bwrap container of the pod."""
+
+_DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+# The host userland, bound read-only. The root itself is bwrap's fresh tmpfs, so a mount
+# target outside these directories (/data, /workspace, /var/run/x) is simply created there.
+_HOST_SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# Bound whole unless a mount target lies inside them: a read-only bind cannot gain a new
+# mount point. /etc is then rebuilt from the entries programs commonly need; /opt is left out.
+_HOST_ETC_ENTRIES = (
+    "alternatives", "bash.bashrc", "ca-certificates", "ca-certificates.conf", "gai.conf",
+    "group", "host.conf", "hostname", "hosts", "ld.so.cache", "ld.so.conf", "ld.so.conf.d",
+    "localtime", "login.defs", "machine-id", "mime.types", "nsswitch.conf", "os-release",
+    "passwd", "pki", "profile", "protocols", "resolv.conf", "services", "shells", "ssl",
+    "timezone",
+)  # fmt: skip
+
+
+def _inside(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
+def _depth(mount: Mount) -> int:
+    return len([part for part in mount.target.split("/") if part])
+
+
+def _bwrap(job: Job, task: Task) -> TaskCommands:
+    command = _command(task)
+    if command is None:
+        raise PodError(
+            "the bwrap runtime runs host programs and has no image entrypoint: "
+            "the container needs a command",
+            path=_task_path(task, "command"),
+        )
+    runtime = job.runtime
+    targets = [mount.target for mount in task.mounts]
+    if task.working_dir:
+        targets.append(task.working_dir)
+    argv: list[str | Word] = [runtime.binary, *runtime.options]
+    argv += ["--die-with-parent", "--unshare-pid"]
+    for directory in _HOST_SYSTEM_DIRS:
+        argv += ["--ro-bind-try", directory, directory]
+    if not any(_inside(target, "/etc") for target in targets):
+        argv += ["--ro-bind", "/etc", "/etc"]
+    else:
+        argv += ["--dir", "/etc"]
+        for entry in _HOST_ETC_ENTRIES:
+            path = f"/etc/{entry}"
+            if not any(_inside(target, path) for target in targets):
+                argv += ["--ro-bind-try", path, path]
+    if not any(_inside(target, "/opt") for target in targets):
+        argv += ["--ro-bind-try", "/opt", "/opt"]
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    argv += ["--bind", Word.in_workdir(BWRAP_TMP), "/tmp"]  # noqa: S108 (a private /tmp)
+    # Parents before children, so that a mount inside another mount lands on top of it.
+    for mount in sorted(task.mounts, key=_depth):
+        argv += ["--ro-bind" if mount.read_only else "--bind", _source(mount), mount.target]
+    for spec in runtime.extra_mounts:
+        # The bind syntax the other runtimes share: source[:target[:ro]].
+        source, _, rest = spec.partition(":")
+        target, _, flags = rest.partition(":")
+        argv += ["--ro-bind" if flags == "ro" else "--bind", source, target or source]
+    if task.run_as_user is not None or task.run_as_group is not None:
+        argv.append("--unshare-user")
+        if task.run_as_user is not None:
+            argv += ["--uid", str(task.run_as_user)]
+        if task.run_as_group is not None:
+            argv += ["--gid", str(task.run_as_group)]
+    if task.working_dir:
+        argv += ["--dir", task.working_dir, "--chdir", task.working_dir]
+    if task.read_only_root:
+        argv += ["--remount-ro", "/"]
+    argv.append("--clearenv")
+    environment = _environment(task)
+    if not any(name == "PATH" for name, _ in environment):
+        argv += ["--setenv", "PATH", _DEFAULT_PATH]
+    for name, value in environment:
+        argv += ["--setenv", name, value]
+    argv += ["--", *command, *task.args]
+    return TaskCommands(task=task, run=CommandLine(argv=_under_mpi(job, _words(*argv))))
