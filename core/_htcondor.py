@@ -21,6 +21,11 @@ configuration are written as given, since they are in the submit language alread
 checked all the same. Rejected everywhere: line breaks (``\\n``, ``\\r``, and the other
 Unicode line separators), NUL and other control characters except tab, a trailing backslash,
 and leading or trailing blanks (HTCondor would strip them, so the value would not round-trip).
+condor_submit also expands macros (``$(NAME)``, ``$ENV(NAME)``, ``$$(NAME)`` at match time)
+in every value, and its ``$(DOLLAR)`` escape does not survive every neighbour (``$$`` and
+``$(DOLLAR)(DOLLAR)`` do not read back): so a plain value from the pod may not contain ``$``
+at all, and a ClassAd string from the pod writes it as the octal escape ``\\044``, which the
+ClassAd parser turns back into ``$`` after condor_submit has looked for macros.
 
 ``condor_submit`` resolves the relative names (``job.sh``, ``job.out``) against the directory
 it runs in: the backend runs it in the pod's directory, where it wrote both artifacts.
@@ -37,10 +42,12 @@ import attrs
 
 from ._errors import ConfigError, PodError
 from ._job import Artifact, Job
+from ._podscript import CURRENT_DIRECTORY, render_pod_script
 
 __all__ = [
     "HTCondorOptions",
     "classad_string",
+    "htcondor_executable",
     "htcondor_submit_description",
     "render_htcondor",
     "submit_literal",
@@ -159,35 +166,33 @@ def _check_value(value: str, *, what: str, error: type[PodError] | type[ConfigEr
     return value
 
 
-def _escape_macros(value: str) -> str:
-    # condor_submit expands $(NAME), $ENV(NAME), $RANDOM_INTEGER(...) in every value; the
-    # predefined macro $(DOLLAR) is the documented way to write a literal dollar sign.
-    return value.replace("$", "$(DOLLAR)")
-
-
 def submit_literal(value: str, *, what: str) -> str:
     """Return ``value`` as a plain submit value that condor_submit reads back unchanged.
 
-    ``$`` is escaped as ``$(DOLLAR)``; a value that cannot be written on one line as itself
-    (line breaks, control characters, a trailing backslash, blanks at either end, empty)
-    raises :class:`PodError` naming ``what``.
+    A value that cannot be written on one line as itself (line breaks, control characters,
+    a trailing backslash, blanks at either end, empty) or that contains ``$`` (a macro to
+    condor_submit) raises :class:`PodError` naming ``what``.
     """
-    return _escape_macros(_check_value(value, what=what, error=PodError))
+    _check_value(value, what=what, error=PodError)
+    if "$" in value:
+        raise PodError(f"{what}: '$' is not allowed (HTCondor would expand it as a macro)")
+    return value
 
 
 def classad_string(value: str, *, what: str) -> str:
     """Return ``value`` as a ClassAd string literal for a ``+Attribute`` submit command.
 
-    Backslashes and double quotes are escaped as the ClassAd language defines, ``$`` as
-    ``$(DOLLAR)`` for condor_submit. Control characters and line breaks raise
-    :class:`PodError` naming ``what``; unlike :func:`submit_literal`, blanks at either end
-    and the empty string are fine, since the quotes keep them.
+    Backslashes and double quotes are escaped as the ClassAd language defines, and ``$`` is
+    written as the octal escape ``\\044`` so that condor_submit finds no macro in it.
+    Control characters and line breaks raise :class:`PodError` naming ``what``; unlike
+    :func:`submit_literal`, blanks at either end and the empty string are fine, since the
+    quotes keep them.
     """
     match = _FORBIDDEN_CHARS.search(value)
     if match:
         raise PodError(f"{what}: control character {match.group()!r} is not allowed")
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{_escape_macros(escaped)}"'
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\044")
+    return f'"{escaped}"'
 
 
 def _site_value(value: str, *, what: str) -> str:
@@ -316,10 +321,32 @@ def htcondor_submit_description(job: Job, options: HTCondorOptions) -> str:
     return "\n".join(lines) + "\n"
 
 
+def htcondor_executable(job: Job) -> str:
+    """Return ``job.sh``: the pod script, run by bash in the job's sandbox.
+
+    The script writes the pod's files itself (nothing else is transferred in) and its
+    working directory is the sandbox, ``$PWD`` when HTCondor starts it.
+    """
+    body = render_pod_script(job, workdir=CURRENT_DIRECTORY, write_files=True)
+    return "#!/bin/bash\n" + body
+
+
 def render_htcondor(job: Job, options: HTCondorOptions) -> tuple[Artifact, ...]:
     """Return the artifacts of ``job`` for HTCondor: ``job.sub`` and the executable ``job.sh``.
 
     Both go into one directory, where ``condor_submit job.sub`` is run. Raises as
-    :func:`htcondor_submit_description` does.
+    :func:`htcondor_submit_description` and :func:`htcondor_executable` do, and
+    :class:`ConfigError` for the container universe: HTCondor then starts ``job.sh`` inside
+    the pod's image, where the pod script would need to run each container's command
+    directly, and the runtime layer has no such runtime-free command line yet.
     """
-    return (Artifact(name="job.sub", content=htcondor_submit_description(job, options)),)
+    description = htcondor_submit_description(job, options)
+    if options.universe == "container":
+        raise ConfigError(
+            "HTCondor.Universe: the container universe cannot run pods yet (the pod script "
+            "has no way to run a container's command without a container runtime)"
+        )
+    return (
+        Artifact(name="job.sub", content=description),
+        Artifact(name="job.sh", content=htcondor_executable(job), executable=True),
+    )
