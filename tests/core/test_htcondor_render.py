@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
+from pathlib import Path
 
 import attrs
 import classad2
@@ -18,7 +20,15 @@ from pyinterlink.core._htcondor import (
     render_htcondor,
     submit_literal,
 )
-from pyinterlink.core._job import Accelerator, Job, Resources, Runtime, Task
+from pyinterlink.core._job import (
+    Accelerator,
+    EnvVar,
+    FileToWrite,
+    Job,
+    Resources,
+    Runtime,
+    Task,
+)
 
 from tests.golden import assert_golden
 
@@ -345,3 +355,94 @@ def test_golden_container_universe() -> None:
     job = make_job(time_limit_seconds=900)
     options = HTCondorOptions(universe="container", time_limit="periodic_remove")
     assert_golden("htcondor/container.sub", htcondor_submit_description(job, options))
+
+
+# --- job.sh, run --------------------------------------------------------------------------
+
+STUB_RUNTIME = """\
+#!/bin/bash
+# Stands in for apptainer: records its arguments, then acts as the container would.
+name=${APPTAINERENV_NAME:?}
+printf '%s\\0' "$@" >"calls-$name"
+echo "hello from $name"
+exit "${APPTAINERENV_EXIT_CODE:-0}"
+"""
+
+
+def stub_task(name: str, *, init: bool = False, exit_code: int = 0) -> Task:
+    env = (EnvVar(name="NAME", value=name), EnvVar(name="EXIT_CODE", value=str(exit_code)))
+    return Task(
+        name=name, init=init, image="docker://alpine:3.20", command=("echo",), args=(name,), env=env
+    )
+
+
+def run_executable(job: Job, sandbox: Path) -> subprocess.CompletedProcess[str]:
+    artifacts = {a.name: a for a in render_htcondor(job, HTCondorOptions())}
+    script = sandbox / "job.sh"
+    script.write_text(artifacts["job.sh"].content)
+    script.chmod(0o755)
+    # HTCondor starts the executable in the sandbox, with nothing but the sandbox in it.
+    return subprocess.run(
+        [str(script)], cwd=sandbox, capture_output=True, text=True, timeout=30, check=False
+    )
+
+
+@pytest.fixture
+def stub(tmp_path: Path) -> Path:
+    path = tmp_path / "bin" / "apptainer"
+    path.parent.mkdir()
+    path.write_text(STUB_RUNTIME)
+    path.chmod(0o755)
+    return path
+
+
+def test_executable_runs_the_pod_in_its_sandbox(tmp_path: Path, stub: Path) -> None:
+    sandbox = tmp_path / "sandbox"
+    sandbox.mkdir()
+    job = make_job(
+        runtime=Runtime(kind="apptainer", binary=str(stub)),
+        init_tasks=(stub_task("prepare", init=True),),
+        tasks=(stub_task("main", exit_code=3), stub_task("sidecar")),
+        files=(
+            FileToWrite(path="configMaps/settings/app.conf", content=b"level = debug\n"),
+            FileToWrite(path="secrets/token/key", content=b"\x00\xffsecret", mode=0o400),
+        ),
+        empty_dirs=("emptyDirs/cache",),
+    )
+    result = run_executable(job, sandbox)
+    assert result.returncode == 3, result.stderr
+
+    assert (sandbox / "configMaps/settings/app.conf").read_bytes() == b"level = debug\n"
+    secret = sandbox / "secrets/token/key"
+    assert secret.read_bytes() == b"\x00\xffsecret"
+    assert secret.stat().st_mode & 0o777 == 0o400
+    assert (sandbox / "emptyDirs/cache").is_dir()
+
+    for log_name, code in (("init-prepare", 0), ("run-main", 3), ("run-sidecar", 0)):
+        assert (sandbox / f"{log_name}.status").read_text() == f"{code}\n"
+        name = log_name.split("-", 1)[1]
+        assert (sandbox / f"{log_name}.out").read_text() == f"hello from {name}\n"
+
+    argv = (sandbox / "calls-main").read_text().split("\0")[:-1]
+    assert argv[0] == "exec"
+    assert argv[-3:] == ["docker://alpine:3.20", "echo", "main"]
+
+
+def test_executable_stops_at_a_failing_init_container(tmp_path: Path, stub: Path) -> None:
+    sandbox = tmp_path / "sandbox"
+    sandbox.mkdir()
+    job = make_job(
+        runtime=Runtime(kind="apptainer", binary=str(stub)),
+        init_tasks=(stub_task("first", init=True, exit_code=7), stub_task("second", init=True)),
+        tasks=(stub_task("main"),),
+    )
+    result = run_executable(job, sandbox)
+    assert result.returncode == 7
+    assert (sandbox / "init-first.status").read_text() == "7\n"
+    assert not (sandbox / "init-second.status").exists()
+    assert not (sandbox / "run-main.status").exists()
+
+
+def test_render_refuses_the_container_universe_until_the_script_can_run_in_it() -> None:
+    with pytest.raises(ConfigError, match="container universe"):
+        render_htcondor(make_job(), HTCondorOptions(universe="container"))
