@@ -325,8 +325,12 @@ def htcondor_executable(job: Job) -> str:
     """Return ``job.sh``: the pod script, run by bash in the job's sandbox.
 
     The script writes the pod's files itself (nothing else is transferred in) and its
-    working directory is the sandbox, ``$PWD`` when HTCondor starts it.
+    working directory is the sandbox, ``$PWD`` when HTCondor starts it. A job with
+    ``mpi_options`` raises :class:`PodError`: its containers would run under
+    ``mpiexec -np $SLURM_NTASKS``, and an HTCondor job has no Slurm allocation.
     """
+    if job.mpi_options is not None:
+        raise PodError("MPI flags (slurm-job.vk.io/mpi-flags) need Slurm, not HTCondor")
     body = render_pod_script(job, workdir=CURRENT_DIRECTORY, write_files=True)
     return "#!/bin/bash\n" + body
 

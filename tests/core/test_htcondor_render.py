@@ -5,10 +5,11 @@ from __future__ import annotations
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import attrs
-import classad2
-import htcondor2
+import classad2  # type: ignore[import-untyped]
+import htcondor2  # type: ignore[import-untyped]
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -30,12 +31,13 @@ from pyinterlink.core._job import (
     Task,
 )
 
+from tests.core import sample_jobs
 from tests.golden import assert_golden
 
 UID = "6f1d0c1e-2a6b-4c4e-9a47-0d3b5c2f7e10"
 
 
-def make_job(**changes: object) -> Job:
+def make_job(**changes: Any) -> Job:
     job = Job(
         pod_uid=UID,
         pod_name="analysis",
@@ -446,3 +448,16 @@ def test_executable_stops_at_a_failing_init_container(tmp_path: Path, stub: Path
 def test_render_refuses_the_container_universe_until_the_script_can_run_in_it() -> None:
     with pytest.raises(ConfigError, match="container universe"):
         render_htcondor(make_job(), HTCondorOptions(universe="container"))
+
+
+def test_mpi_pods_are_refused() -> None:
+    with pytest.raises(PodError, match="MPI"):
+        render_htcondor(sample_jobs.mpi("apptainer"), HTCondorOptions())
+
+
+@pytest.mark.parametrize("name", sorted(set(sample_jobs.SAMPLES) - {"mpi"}))
+def test_golden_samples(name: str) -> None:
+    artifacts = render_htcondor(sample_jobs.SAMPLES[name]("apptainer"), HTCondorOptions())
+    for artifact in artifacts:
+        assert_golden(f"htcondor/{name}/{artifact.name}", artifact.content)
+    assert parse(artifacts[0].content)["executable"] == "job.sh"

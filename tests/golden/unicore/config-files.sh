@@ -1,0 +1,109 @@
+#!/bin/bash
+# The pod's containers, as pyinterlink runs them. Init containers run one after another and
+# the first one that fails ends the pod; app containers then run side by side. A container's
+# output goes to <name>.out and its exit code to <name>.status in the working directory; the
+# script exits with the highest exit code. TERM and INT are passed on to running containers.
+
+workdir="$PWD"
+mkdir -p -- "$workdir" && cd -- "$workdir" || exit 1
+
+children=()
+interrupted=
+stopped_by=
+
+# Passes a signal on to the running children and remembers it: no container starts after it.
+forward() {
+    interrupted=1
+    stopped_by=${stopped_by:-$2}
+    if [ "${#children[@]}" -gt 0 ]; then
+        kill -s "$1" "${children[@]}" 2>/dev/null
+    fi
+}
+arm_traps() {
+    trap 'forward TERM 143' TERM
+    trap 'forward INT 130' INT
+}
+
+# Waits until process $1 has ended and sets rc to its exit code. A trap interrupts `wait`
+# early; waiting again then returns the status of the process itself.
+await() {
+    while :; do
+        interrupted=
+        wait "$1"
+        rc=$?
+        [ -z "$interrupted" ] && return
+    done
+}
+
+# Runs a command in the background and waits for it (so that traps run at once), sets rc.
+# INT and QUIT are restored, which bash ignores in background processes.
+step() {
+    ( trap - INT QUIT; exec "$@" ) &
+    children=("$!")
+    await "$!"
+    children=()
+    return "$rc"
+}
+
+# Runs a container: output to $1.out, then its exit code to $1.status.
+run_container() {
+    local name=$1
+    shift
+    step "$@" >"$workdir/$name.out" 2>&1 </dev/null
+    printf '%s\n' "$rc" >"$workdir/$name.status"
+    return "$rc"
+}
+
+# Records that the container $1 could not start: a preparation step failed with code rc.
+not_started() {
+    printf 'pyinterlink: preparing the container failed with exit code %s (see job.out)\n' \
+        "$rc" >"$workdir/$1.out"
+    printf '%s\n' "$rc" >"$workdir/$1.status"
+    return "$rc"
+}
+
+arm_traps
+
+# Directories the containers mount or the runtime needs.
+mkdir -p -- "$workdir"/secrets/credentials || exit 1
+mkdir -p -- "$workdir"/configMaps/settings || exit 1
+
+# Files the containers mount (ConfigMaps, Secrets, projected volumes, runtime scripts).
+cat >"$workdir"/secrets/credentials/token <<'PYINTERLINK_EOF' || exit 1
+s3cr3t
+PYINTERLINK_EOF
+chmod 0400 -- "$workdir"/secrets/credentials/token || exit 1
+base64 -d >"$workdir"/secrets/credentials/key.bin <<'PYINTERLINK_EOF' || exit 1
+AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4
+OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3Bx
+cnN0dXZ3eHl6e3x9fn+AgYKDhIWGh4iJiouMjY6PkJGSk5SVlpeYmZqbnJ2en6ChoqOkpaanqKmq
+q6ytrq+wsbKztLW2t7i5uru8vb6/wMHCw8TFxsfIycrLzM3Oz9DR0tPU1dbX2Nna29zd3t/g4eLj
+5OXm5+jp6uvs7e7v8PHy8/T19vf4+fr7/P3+/w==
+PYINTERLINK_EOF
+chmod 0400 -- "$workdir"/secrets/credentials/key.bin || exit 1
+cat >"$workdir"/configMaps/settings/run.sh <<'PYINTERLINK_EOF' || exit 1
+#!/bin/sh
+PYINTERLINK_EOF
+chmod 0755 -- "$workdir"/configMaps/settings/run.sh || exit 1
+
+# Container "app".
+container_1() {
+    run_container run-app apptainer exec --nv --containall --no-eval \
+        --bind "$workdir"/configMaps/settings:/etc/config:ro \
+        --bind "$workdir"/configMaps/settings/app.conf:/opt/app/app.conf:ro \
+        --bind "$workdir"/secrets/credentials:/var/run/secrets/app:ro \
+        --bind "$workdir"/projectedVolumeMaps/podinfo:/etc/podinfo:ro docker://python:3.12-slim python \
+        -m app
+}
+
+# App containers, side by side.
+highest=0
+apps=()
+( arm_traps; container_1 ) &
+apps+=("$!")
+children=("${apps[@]}")
+for app in "${apps[@]}"; do
+    await "$app"
+    [ "$rc" -gt "$highest" ] && highest=$rc
+done
+exit "$highest"
