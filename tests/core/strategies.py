@@ -72,10 +72,12 @@ def model(cls: type[Any]) -> st.SearchStrategy[Any]:
             st.builds(cls, **known),
             st.builds(cls, unsupported=unsupported, **alone),
         )
-    return st.builds(
-        cls,
-        **{name: st.deferred(lambda f=f: _strategy(f.type)) for name, f in fields.items()},
-    )
+    return st.builds(cls, **{name: _deferred(f.type) for name, f in fields.items()})
+
+
+def _deferred(tp: Any) -> st.SearchStrategy[Any]:
+    # Deferred so that recursive model classes do not recurse while strategies are built.
+    return st.deferred(lambda: _strategy(tp))
 
 
 pods = model(m.Pod)

@@ -1,0 +1,33 @@
+"""One entry point over every renderer: a Job and a backend name → the artifacts."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ._errors import InputError
+from ._htcondor import render_htcondor
+from ._job import Artifact, Job
+from ._local import render_local
+from ._site import SiteConfig
+from ._slurm import render_slurm
+from ._unicore import render_unicore
+
+__all__ = ["BACKENDS", "render"]
+
+BACKENDS: Final = ("slurm", "htcondor", "unicore", "local")
+"""Backend names ``render`` knows, in the order the documentation lists them."""
+
+
+def render(job: Job, backend: str, site: SiteConfig) -> tuple[Artifact, ...]:
+    """What ``job`` becomes for ``backend``: ``job.slurm``; ``job.sub`` + ``job.sh``;
+    ``job.json``; or the local ``plan.json``. Raises :class:`InputError` for an unknown
+    backend name."""
+    if backend == "slurm":
+        return render_slurm(job)
+    if backend == "htcondor":
+        return render_htcondor(job, site.htcondor)
+    if backend == "unicore":
+        return render_unicore(job, site.unicore)
+    if backend == "local":
+        return render_local(job, workdir=job.workdir)
+    raise InputError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
