@@ -88,6 +88,10 @@ _PLAIN_PATH = re.compile(r"/[A-Za-z0-9_./+-]*\Z")
 # Tags are matched by the ``tags`` query parameter, a comma-separated list.
 _FORBIDDEN_TAG_CHARS = re.compile(r"[,\x00-\x1f\x7f]")
 
+# UNICORE turns Project and the Resources into batch system directives, one per line, in
+# the script it generates; a line break in a value would add directives of its own.
+_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
 # The resources pyinterlink writes itself; an accelerator entry may not replace one of them.
 _BUILTIN_RESOURCES = frozenset(
     {"Runtime", "Queue", "Nodes", "CPUs", "CPUsPerNode", "Memory", "Reservation", "QoS"}
@@ -143,6 +147,13 @@ def _imports(job: Job, script: str) -> list[dict[str, object]]:
     return imports
 
 
+def _one_line(value: str, *, what: str, error: type[PodError] | type[ConfigError]) -> str:
+    match = _LINE_BREAKS.search(value)
+    if match:
+        raise error(f"{what}: control character {match.group()!r} is not allowed")
+    return value
+
+
 def _resources(job: Job, options: UnicoreOptions) -> dict[str, str]:
     resources: dict[str, str] = {"CPUs": str(job.resources.cpus)}
     if options.nodes is not None:
@@ -151,23 +162,25 @@ def _resources(job: Job, options: UnicoreOptions) -> dict[str, str]:
         resources["Memory"] = f"{job.resources.memory_mib}M"
     if job.time_limit_seconds is not None:
         resources["Runtime"] = str(job.time_limit_seconds)
-    queue = job.queue if job.queue is not None else options.queue
-    if queue is not None:
-        resources["Queue"] = queue
+    if job.queue is not None:
+        resources["Queue"] = _one_line(job.queue, what="queue", error=PodError)
+    elif options.queue is not None:
+        resources["Queue"] = _one_line(options.queue, what="Unicore.Queue", error=ConfigError)
     for key, value in (
         ("NodeConstraints", options.node_constraints),
         ("QoS", options.qos),
         ("Reservation", options.reservation),
     ):
         if value is not None:
-            resources[key] = value
+            resources[key] = _one_line(value, what=f"Unicore.{key}", error=ConfigError)
     for accelerator in job.resources.accelerators:
         for name, value in accelerator.unicore:
             if name in _BUILTIN_RESOURCES or name in resources:
                 raise ConfigError(
                     f"accelerator {accelerator.resource}: resource {name!r} is already set"
                 )
-            resources[name] = value
+            what = f"accelerator {accelerator.resource}"
+            resources[name] = _one_line(value, what=what, error=ConfigError)
     return resources
 
 
@@ -188,8 +201,10 @@ def unicore_job_description(job: Job, options: UnicoreOptions) -> dict[str, obje
     tagged ``pyinterlink`` and ``pod-uid:<uid>``; its standard output and error go to
     ``job.out`` and ``job.err`` in the job directory. Raises :class:`ConfigError` when a
     site value cannot be used (a shell path that is not a plain absolute path, a tag with a
-    comma, an accelerator resource that clashes with another resource) and
-    :class:`PodError` when the pod UID cannot be a tag.
+    comma, an accelerator resource that clashes with another resource, a control character
+    in a value that UNICORE writes into its batch script) and :class:`PodError` when a value
+    from the pod cannot (a control character in the queue or account, a UID that cannot be
+    a tag).
     """
     if not _PLAIN_PATH.match(options.bash):
         raise ConfigError(f"Unicore.Bash: {options.bash!r} is not a plain absolute path")
@@ -203,13 +218,16 @@ def unicore_job_description(job: Job, options: UnicoreOptions) -> dict[str, obje
         "Imports": _imports(job, unicore_script(job)),
         "Tags": list(_tags(job, options)),
     }
-    project = job.account if job.account is not None else options.project
-    if project is not None:
+    if job.account is not None:
+        description["Project"] = _one_line(job.account, what="account", error=PodError)
+    elif options.project is not None:
+        project = _one_line(options.project, what="Unicore.Project", error=ConfigError)
         description["Project"] = project
     if options.job_type != "batch":
         description["Job type"] = options.job_type
         if options.login_node is not None:
-            description["Login node"] = options.login_node
+            login_node = _one_line(options.login_node, what="Unicore.LoginNode", error=ConfigError)
+            description["Login node"] = login_node
     return description
 
 

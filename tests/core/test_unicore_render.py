@@ -9,6 +9,8 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pyinterlink.core._errors import ConfigError, PodError
 from pyinterlink.core._job import (
     Accelerator,
@@ -165,6 +167,41 @@ def test_unusable_pod_uid_is_refused() -> None:
 def test_shell_must_be_a_plain_absolute_path(bash: str) -> None:
     with pytest.raises(ConfigError, match="Bash"):
         unicore_job_description(make_job(), UnicoreOptions(bash=bash))
+
+
+@pytest.mark.parametrize("field", ["queue", "account"])
+def test_line_breaks_in_pod_values_are_refused(field: str) -> None:
+    job = make_job(**{field: "gpu\n#SBATCH --uid=0"})
+    with pytest.raises(PodError, match="control character"):
+        unicore_job_description(job, UnicoreOptions())
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        UnicoreOptions(queue="a\nb"),
+        UnicoreOptions(project="a\rb"),
+        UnicoreOptions(qos="a\x00"),
+        UnicoreOptions(job_type="on_login_node", login_node="a\nb"),
+    ],
+)
+def test_line_breaks_in_site_values_are_refused(options: UnicoreOptions) -> None:
+    with pytest.raises(ConfigError, match="control character"):
+        unicore_job_description(make_job(), options)
+
+
+@given(st.text(max_size=20), st.text(max_size=20), st.text(max_size=20))
+def test_any_pod_values_give_json_or_a_pod_error(name: str, queue: str, account: str) -> None:
+    job = make_job(pod_name=name, queue=queue, account=account)
+    try:
+        description = unicore_job_description(job, UnicoreOptions())
+    except PodError:
+        return
+    assert json.loads(json.dumps(description)) == description
+    resources = description["Resources"]
+    assert isinstance(resources, dict)
+    assert resources["Queue"] == queue
+    assert description["Project"] == account
 
 
 # --- files: imports or script -------------------------------------------------------------
