@@ -85,11 +85,12 @@ class HTCondorOptions:
     meaning KiB); the pod spec has no disk request of its own.
 
     ``time_limit``: how ``activeDeadlineSeconds`` is enforced. ``allowed_execute_duration``
-    (HTCondor 9.4 and later) puts the job on hold, hold reason code 46, once it has executed
-    that long; ``periodic_remove`` removes it with an expression on the time spent in the
-    Running state, which works on every version. ``max_runtime_attribute``, when set, also
-    publishes the limit in seconds under that job attribute (``MaxRuntime`` at sites whose
-    scheduling policy reads it).
+    (HTCondor 10.0 and later) puts the job on hold once it has executed that long, with
+    ``HoldReasonCode`` 47 (``JobExecuteExceeded``): the status side is to read that as
+    ``DeadlineExceeded`` and remove the held job. ``periodic_remove`` removes the job with an
+    expression on the time spent in the Running state, which works on every version.
+    ``max_runtime_attribute``, when set, also publishes the limit in seconds under that job
+    attribute (``MaxRuntime`` at sites whose scheduling policy reads it).
 
     ``extra_commands``: site-wide submit commands written verbatim as ``name = value``
     (``+ProjectName: '"physics"'``), after everything else; a name that pyinterlink writes

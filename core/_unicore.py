@@ -7,9 +7,13 @@ executable there, so the script's working directory is ``$PWD`` at run time.
 
 The pod's files (ConfigMaps, Secrets, projected volumes) travel as inline imports too, when
 that is exact: an inline import carries a JSON string and no permissions, so a file goes as
-an import only when its content is UTF-8 text and its mode is the default ``0644``. Every
-other file (binary Secrets, ``defaultMode: 0400``) is written by the pod script itself,
-base64-encoded inside it, with its mode.
+an import only when its content is UTF-8 text and its mode is the default ``0644`` (UNICORE
+creates the parent directories of an import's target). Every other file (binary Secrets,
+``defaultMode: 0400``, executable scripts) is written by the pod script itself, byte for
+byte and with its mode.
+
+A pod with MPI flags keeps them: its containers run under ``mpiexec -np $SLURM_NTASKS``,
+which works where the UNICORE site's batch system is Slurm (the usual case).
 
 Key names and meanings follow the UNICORE job description documentation
 (https://unicore-docs.readthedocs.io/, "Job description format"; the same table is in the
