@@ -205,6 +205,8 @@ def parse_quantity(text: str, *, path: str = "") -> Quantity:
     number without digits, an unknown suffix, more than :data:`MAX_TEXT_LENGTH` characters or
     a magnitude above :data:`MAX_MAGNITUDE`. Never raises another exception for any ``str``.
     """
+    if not isinstance(text, str):  # a caller bypassing the types; still our error
+        raise QuantityError(f"expected a quantity as a string, got {_json_kind(text)}", path=path)
     if not text:
         raise _refuse(text, "it is empty", path)
     if len(text) > MAX_TEXT_LENGTH:
@@ -312,4 +314,6 @@ def _json_kind(value: object) -> str:
         return "a mapping"
     if isinstance(value, list | tuple):
         return "a list"
+    if isinstance(value, int | float):
+        return f"the number {value}"
     return f"a value of type {type(value).__name__}"

@@ -164,6 +164,12 @@ def test_accessors_round_up() -> None:
     assert parse_quantity("0").mib_ceil() == 0
 
 
+@pytest.mark.parametrize("value", [1, 1.5, None, b"1", ["1"]])
+def test_parse_refuses_non_strings(value: object) -> None:
+    with pytest.raises(QuantityError, match="expected a quantity as a string"):
+        parse_quantity(value)  # type: ignore[arg-type]
+
+
 def test_nonnegative() -> None:
     assert parse_nonnegative_quantity("0").value == 0
     assert parse_nonnegative_quantity("2Gi").value == 2 * GI
