@@ -140,10 +140,16 @@ chmod {{ file.mode }} -- {{ file.path }} || exit 1
 
 # {{ task.role }} {{ task.name | comment }}.
 {{ task.function }}() {
-{% for line in task.prepare %}
-    {{ line }}
-{% endfor %}
+{% if task.prepare %}
+    if {{ task.prepare | join(" &&\n        ") }}
+    then
+        {{ task.run }}
+    else
+        not_started {{ task.log_name }}
+    fi
+{% else %}
     {{ task.run }}
+{% endif %}
 {% if task.cleanup %}
     local status=$rc
 {% for line in task.cleanup %}
@@ -197,7 +203,6 @@ _POD_TEMPLATE = _ENVIRONMENT.get_template("pod.sh")
 # Long command lines are broken (between words) to stay readable.
 _WIDTH = 100
 _INDENT = "    "
-_CONTINUATION = "    "
 
 # Lines of base64 as `base64` itself writes them.
 _BASE64_LINE = 76
@@ -213,6 +218,7 @@ class _RenderedFile:
 @attrs.frozen(kw_only=True)
 class _RenderedTask:
     name: str
+    log_name: str
     role: str
     function: str
     prepare: tuple[str, ...]
@@ -257,44 +263,53 @@ def render_pod_script(job: Job, *, workdir: str | EnvRef, write_files: bool = Tr
     )
 
 
-def _wrapped(words: list[str], *, tail: str = "") -> str:
+def _wrapped(words: list[str], *, indent: int = 1) -> str:
     """Shell words on lines of at most ``_WIDTH`` characters, continued with backslashes.
 
-    Lines are broken only between words; a word longer than a line stays whole.
+    ``indent`` is the nesting level (four spaces each) the text is placed at. Lines are broken
+    only before an option (a word starting with ``-``), so that an option and its values stay
+    together; a group longer than a line stays whole.
     """
+    groups: list[str] = []
+    for word in words:
+        if groups and not word.startswith("-"):
+            groups[-1] += " " + word
+        else:
+            groups.append(word)
+    margin = _INDENT * indent
     lines: list[str] = []
     line = ""
-    for word in words:
-        if line and len(_INDENT) + len(line) + 1 + len(word) + 2 > _WIDTH:
+    for group in groups:
+        if line and len(margin) + len(line) + 1 + len(group) + 2 > _WIDTH:
             lines.append(line + " \\")
-            line = _CONTINUATION + word
+            line = _INDENT + group
         else:
-            line = f"{line} {word}" if line else word
-    if tail and len(_INDENT) + len(line) + 1 + len(tail) > _WIDTH:
-        lines.append(line + " \\")
-        line = _CONTINUATION + tail
-    elif tail:
-        line = f"{line} {tail}"
+            line = f"{line} {group}" if line else group
     lines.append(line)
-    return ("\n" + _INDENT).join(lines)
+    return ("\n" + margin).join(lines)
 
 
 def _rendered_task(commands: TaskCommands, index: int) -> _RenderedTask:
     task: Task = commands.task
     log_name = quote(task.log_name)
+    # Preparation steps form one `&&` chain (the first failure skips the rest and the run);
+    # a step allowed to fail is made to succeed.
     prepare = [
-        _wrapped(
-            ["step", *step.shell_words()],
-            tail="" if step.may_fail else f"|| {{ not_started {log_name}; return; }}",
+        (
+            _wrapped(["{", "step", *step.shell_words(), "||", ":;", "}"], indent=2)
+            if step.may_fail
+            else _wrapped(["step", *step.shell_words()], indent=2)
         )
         for step in commands.prepare
     ]
+    run_words = ["run_container", log_name, *commands.run.shell_words()]
     return _RenderedTask(
         name=task.name,
+        log_name=log_name,
         role="Init container" if task.init else "Container",
         function=f"container_{index}",
         prepare=tuple(prepare),
-        run=_wrapped(["run_container", log_name, *commands.run.shell_words()]),
+        run=_wrapped(run_words, indent=2 if prepare else 1),
         cleanup=tuple(_wrapped(["step", *step.shell_words()]) for step in commands.cleanup),
     )
 

@@ -1,0 +1,90 @@
+"""Shell quoting: every string without NUL comes back from a real shell exactly as it was."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyinterlink.core._shell import quote, quote_words
+
+BASH = shutil.which("bash")
+SH = shutil.which("sh")
+
+no_nul_text = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\0"), max_size=40)
+
+
+@pytest.mark.parametrize(
+    ("word", "quoted"),
+    [
+        ("plain", "plain"),
+        ("--bind=/a/b:/c:ro", "--bind=/a/b:/c:ro"),
+        ("user@host,1%", "user@host,1%"),
+        ("", "''"),
+        ("two words", "'two words'"),
+        ("it's", "'it'\\''s'"),
+        ("$(reboot)", "'$(reboot)'"),
+        ("`id`", "'`id`'"),
+        ("a;b", "'a;b'"),
+        ("line\nbreak", "'line\nbreak'"),
+        ("~user", "'~user'"),
+        ("*", "'*'"),
+        ("caf\u00e9", "'caf\u00e9'"),
+        # At the start of a command this would be an assignment, not a word.
+        ("NAME=value", "'NAME=value'"),
+    ],
+)
+def test_quote(word: str, quoted: str) -> None:
+    assert quote(word) == quoted
+
+
+def test_nul_is_refused() -> None:
+    with pytest.raises(ValueError, match="NUL"):
+        quote("a\0b")
+
+
+def test_quote_words_joins_quoted_words() -> None:
+    assert quote_words(["echo", "a b", ""]) == "echo 'a b' ''"
+
+
+@given(no_nul_text)
+def test_posix_splitting_gives_back_the_word(word: str) -> None:
+    assert shlex.split(quote(word)) == [word]
+
+
+def _echo_back(shell: str, words: list[str]) -> list[str]:
+    script = "printf '%s\\0' " + quote_words(words)
+    result = subprocess.run([shell, "-c", script], capture_output=True, check=True)
+    return result.stdout.decode("utf-8", "surrogateescape").split("\0")[:-1]
+
+
+@pytest.mark.skipif(BASH is None, reason="bash is not installed")
+@settings(max_examples=40, deadline=None)
+@given(st.lists(no_nul_text, min_size=1, max_size=20))
+def test_bash_reads_every_word_back_exactly(words: list[str]) -> None:
+    assert BASH is not None
+    assert _echo_back(BASH, words) == words
+
+
+@pytest.mark.skipif(SH is None, reason="sh is not installed")
+@settings(max_examples=20, deadline=None)
+@given(st.lists(no_nul_text, min_size=1, max_size=20))
+def test_posix_sh_reads_every_word_back_exactly(words: list[str]) -> None:
+    assert SH is not None
+    assert _echo_back(SH, words) == words
+
+
+@pytest.mark.skipif(BASH is None, reason="bash is not installed")
+def test_a_quoted_assignment_is_a_command_name_not_an_assignment() -> None:
+    assert BASH is not None
+    result = subprocess.run(
+        [BASH, "-c", quote("PYINTERLINK_X=1") + '; echo "[$PYINTERLINK_X]"'],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.stdout == "[]\n"
+    assert "command not found" in result.stderr
