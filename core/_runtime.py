@@ -27,9 +27,22 @@ How each runtime receives the container's environment, exactly:
 - podman: ``--env NAME=VALUE`` (split at the first ``=``, copied into the OCI spec as is).
 - bwrap: ``--clearenv`` and ``--setenv NAME VALUE`` (two separate arguments: nothing to split).
 
-``run_as_user`` / ``run_as_group`` are honoured by podman (``--user``), bwrap (``--uid`` /
-``--gid`` inside a user namespace) and, for user 0 only, enroot (``--root``). Apptainer and
-singularity always run the container as the submitting user, so they ignore both.
+``run_as_user`` / ``run_as_group`` (the container's, else the pod's) are honoured by podman
+(``--user uid[:gid]``; a group without a user is ignored, podman cannot keep the image's user
+with another group), bwrap (``--uid`` / ``--gid`` inside a user namespace) and, for user 0 only,
+enroot (``--root``). Apptainer and singularity always run the container as the submitting
+user, so they ignore both.
+
+Limits worth knowing. Bind specifications of apptainer (``src:dst:ro``), podman and enroot
+(colon-separated fstab fields) cannot express a path holding ``:`` (nor, for apptainer, ``,``;
+for enroot, whitespace), including the pod working directory; such sites need another
+DataRootFolder. bwrap builds the container's root on a fresh tmpfs from the host's ``/usr``,
+``/bin``, ``/lib*``, ``/etc`` and ``/opt``, so a mount target anywhere else need not exist on
+the host; a target inside ``/etc`` makes ``/etc`` a directory of the usual host entries, one
+inside ``/opt`` leaves ``/opt`` out, and one inside ``/usr`` must exist on the host (a
+read-only bind cannot gain a mount point). bwrap does not pass signals on: a TERM ends the
+sandbox at once (the command is killed with it), so under bwrap a container cannot shut down
+gracefully.
 """
 
 from __future__ import annotations
@@ -285,6 +298,13 @@ def _environment(task: Task) -> tuple[tuple[str, str], ...]:
     return tuple(merged.items())
 
 
+def _identity(job: Job, task: Task) -> tuple[int | None, int | None]:
+    # A container's securityContext wins over the pod's, field by field, as in Kubernetes.
+    uid = task.run_as_user if task.run_as_user is not None else job.run_as_user
+    gid = task.run_as_group if task.run_as_group is not None else job.run_as_group
+    return uid, gid
+
+
 def _command(task: Task) -> tuple[str, ...] | None:
     # An empty command list means "not set" in Kubernetes: the image entrypoint runs.
     return task.command if task.command else None
@@ -409,7 +429,7 @@ def _enroot(job: Job, task: Task) -> TaskCommands:
     argv += ["--rc", Word.in_workdir(f"{ENROOT_DIR}/{task.log_name}.rc")]
     if not task.read_only_root:
         argv.append("--rw")
-    if task.run_as_user == 0:
+    if _identity(job, task)[0] == 0:
         argv.append("--root")
     for mount in task.mounts:
         # enroot reads --mount as fstab fields separated by colons; x-create=auto makes the
@@ -448,11 +468,9 @@ def _podman(job: Job, task: Task) -> TaskCommands:
         argv += ["--env", f"{name}={value}"]
     if task.working_dir:
         argv += ["--workdir", task.working_dir]
-    if task.run_as_user is not None:
-        user = str(task.run_as_user)
-        if task.run_as_group is not None:
-            user += f":{task.run_as_group}"
-        argv += ["--user", user]
+    uid, gid = _identity(job, task)
+    if uid is not None:
+        argv += ["--user", str(uid) if gid is None else f"{uid}:{gid}"]
     if task.read_only_root:
         argv.append("--read-only")
     command = _command(task)
@@ -530,12 +548,13 @@ def _bwrap(job: Job, task: Task) -> TaskCommands:
         source, _, rest = spec.partition(":")
         target, _, flags = rest.partition(":")
         argv += ["--ro-bind" if flags == "ro" else "--bind", source, target or source]
-    if task.run_as_user is not None or task.run_as_group is not None:
+    uid, gid = _identity(job, task)
+    if uid is not None or gid is not None:
         argv.append("--unshare-user")
-        if task.run_as_user is not None:
-            argv += ["--uid", str(task.run_as_user)]
-        if task.run_as_group is not None:
-            argv += ["--gid", str(task.run_as_group)]
+        if uid is not None:
+            argv += ["--uid", str(uid)]
+        if gid is not None:
+            argv += ["--gid", str(gid)]
     if task.working_dir:
         argv += ["--dir", task.working_dir, "--chdir", task.working_dir]
     if task.read_only_root:

@@ -420,3 +420,13 @@ def test_a_podman_command_line_renders_readably() -> None:
     assert run.shell() == (
         "podman run --rm --network=host --entrypoint '[\"echo\"]' docker://busybox:1.36 hello world"
     )
+
+
+def test_the_pod_identity_applies_where_the_container_sets_none() -> None:
+    task = _task(command=("true",), run_as_group=5)
+    job = attrs.evolve(_job("bwrap", task), run_as_user=1000, run_as_group=100)
+    assert "--unshare-user --uid 1000 --gid 5" in " ".join(_argv(job))
+    podman = attrs.evolve(job, runtime=Runtime(kind="podman", binary="podman"))
+    assert _after(_argv(podman), "--user") == ["1000:5"]
+    enroot = attrs.evolve(job, runtime=Runtime(kind="enroot", binary="enroot"), run_as_user=0)
+    assert "--root" in _argv(enroot)
