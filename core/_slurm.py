@@ -62,7 +62,11 @@ def sbatch_time(seconds: int) -> str:
 
 
 def _output_pattern(path: str) -> str:
-    # sbatch expands %j, %x, ... in --output/--error; %% is a literal %.
+    # slurmstepd expands %j, %x, ... in --output/--error, %% being a literal %; but a path
+    # holding any backslash is taken literally once its escaping backslashes are removed
+    # (\\ is one backslash). See fname_create and remove_path_slashes in src/slurmd/common/fname.c.
+    if "\\" in path:
+        return path.replace("\\", "\\\\")
     return path.replace("%", "%%")
 
 

@@ -39,7 +39,7 @@ from pyinterlink.core._podscript import CURRENT_DIRECTORY, render_pod_script
 from pyinterlink.core._slurm import render_slurm
 
 from tests.core.sample_jobs import BINARY_SECRET, RUNTIME_KINDS, config_files, samples
-from tests.core.test_slurm_render import sbatch_arguments
+from tests.core.test_slurm_render import sbatch_arguments, slurm_output_path
 from tests.golden import assert_golden
 
 BASH = shutil.which("bash")
@@ -558,7 +558,10 @@ def test_every_value_reaches_the_runtime_literally(
             [BASH, "-n", str(script)], capture_output=True, text=True, check=False
         )
         assert syntax.returncode == 0, syntax.stderr
-        assert f"--comment={comment}" in sbatch_arguments(artifact.content)
+        arguments = sbatch_arguments(artifact.content)
+        assert f"--comment={comment}" in arguments
+        (output,) = [a.removeprefix("--output=") for a in arguments if a.startswith("--output=")]
+        assert slurm_output_path(output) == f"{workdir}/job.out"
 
         result = subprocess.run(
             [BASH, str(script)], cwd=root, capture_output=True, check=False, timeout=30
@@ -617,7 +620,7 @@ def test_every_value_reaches_the_runtime_literally(
             assert probe.returncode == 0, probe
             cd_file = Path(rc_file + ".cd")
             if task.working_dir:
-                assert cd_file.read_text() == task.working_dir
+                assert cd_file.read_bytes().decode() == task.working_dir
             else:
                 assert not cd_file.exists()
             (received,) = [e for argv, e in _calls(calls_dir) if not argv]

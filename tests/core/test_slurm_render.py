@@ -127,9 +127,29 @@ def test_options_without_memory_time_queue_or_account_are_left_out() -> None:
     ]
 
 
-def test_percent_in_the_working_directory_is_not_a_filename_pattern() -> None:
-    job = attrs.evolve(hello("apptainer"), workdir="/data/100%/x")
-    assert "--output=/data/100%%/x/job.out" in sbatch_options(job)
+def slurm_output_path(pattern: str) -> str:
+    """The file slurmstepd writes for an --output pattern, job 42 (src/slurmd/common/fname.c)."""
+    if "\\" in pattern:
+        out, i = [], 0
+        while i < len(pattern):
+            if pattern[i] == "\\":
+                if pattern[i + 1 : i + 2] == "\\":
+                    out.append("\\")
+                    i += 1
+            else:
+                out.append(pattern[i])
+            i += 1
+        return "".join(out)
+    return pattern.replace("%%", "\0").replace("%j", "42").replace("\0", "%")
+
+
+@pytest.mark.parametrize(
+    "workdir", ["/data/100%/x", "/data/%j%%x", "/data/back\\slash%j", "/data/a\\\\b"]
+)
+def test_the_batch_output_lands_in_the_working_directory_whatever_its_name(workdir: str) -> None:
+    job = attrs.evolve(hello("apptainer"), workdir=workdir)
+    (output,) = [o for o in sbatch_options(job) if o.startswith("--output=")]
+    assert slurm_output_path(output.removeprefix("--output=")) == f"{workdir}/job.out"
 
 
 @pytest.mark.parametrize(
