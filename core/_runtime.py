@@ -254,9 +254,8 @@ class RuntimeSetup:
 def task_commands(job: Job, task: Task) -> TaskCommands:
     """How ``task`` (one of ``job.all_tasks``) runs under ``job.runtime``.
 
-    Raises :class:`PodError` when the runtime cannot represent the task faithfully: a bwrap
-    task without a command (bwrap has no image, hence no entrypoint), or an enroot task whose
-    environment variable name is not a shell identifier.
+    Raises :class:`PodError` for a bwrap task without a command: bwrap runs host programs and
+    has no image, hence no entrypoint.
     """
     kind = job.runtime.kind
     if kind in ("apptainer", "singularity"):
@@ -269,7 +268,11 @@ def task_commands(job: Job, task: Task) -> TaskCommands:
 
 
 def runtime_setup(job: Job) -> RuntimeSetup:
-    """The directories and helper files ``job.runtime`` needs, for the whole pod."""
+    """The directories and helper files ``job.runtime`` needs, for the whole pod.
+
+    Raises :class:`PodError` for an enroot task with an environment variable whose name is not
+    a shell identifier: its command script cannot export it.
+    """
     kind = job.runtime.kind
     if kind == "bwrap":
         return RuntimeSetup(directories=(BWRAP_TMP,))
