@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+import attrs
 from pyinterlink.core import (
     BACKENDS,
     Artifact,
@@ -68,6 +69,10 @@ def run_render(args: argparse.Namespace) -> int:
             path="--backend",
         )
     site = load_site_config(args.config)
+    if args.backend == "local" and not site.data_root_folder.startswith("/"):
+        # A relative DataRootFolder means "where the plugin runs" (upstream); here, that is
+        # the current directory.
+        site = attrs.evolve(site, data_root_folder=str(Path.cwd() / site.data_root_folder))
     bundle = load_pod_bundle(args.pod)
     pod, placeholder = ensure_uid(bundle.pod)
     if placeholder:

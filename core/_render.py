@@ -29,5 +29,12 @@ def render(job: Job, backend: str, site: SiteConfig) -> tuple[Artifact, ...]:
     if backend == "unicore":
         return render_unicore(job, site.unicore)
     if backend == "local":
+        if not job.workdir.startswith("/"):
+            # Upstream's default DataRootFolder is relative to where the plugin runs; a plan
+            # for this host needs to know where that is, which only the caller can tell.
+            raise InputError(
+                f"the local backend needs an absolute working directory, not {job.workdir!r}",
+                path="DataRootFolder",
+            )
         return render_local(job, workdir=job.workdir)
     raise InputError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
