@@ -22,6 +22,7 @@ so only ``interlink.eu/pod-ip`` is read and the rest is left alone, as is every 
 from __future__ import annotations
 
 import difflib
+import functools
 import ipaddress
 import json
 from collections.abc import Mapping
@@ -183,7 +184,15 @@ def _parsed(raw: Mapping[str, str], key: str, parse: _Parser[_T], default: _D) -
     """``parse(value, path=...)`` of the annotation ``key`` if present, else ``default``."""
     if key not in raw:
         return default
-    return parse(raw[key], path=annotation_path(key))
+    parsed: _T = _parse_value(parse, key, raw[key])
+    return parsed
+
+
+# The pods of one workload carry the same annotation values again and again, and every
+# parser here is a pure function of (key, value) returning immutable values: remember them.
+@functools.lru_cache(maxsize=1024)
+def _parse_value(parse: _Parser[object], key: str, value: str) -> object:
+    return parse(value, path=annotation_path(key))
 
 
 def _check_key(key: str) -> None:

@@ -204,14 +204,14 @@ def resolve_env(
             if _ENV_NAME.fullmatch(name):
                 env[name] = _text(raw, where)
     for index, var in enumerate(container.env):
-        where = f"{path}.env[{index}]"
         if not _ENV_NAME.fullmatch(var.name):
             raise PodError(
-                f"{var.name!r} is not a valid environment variable name", path=f"{where}.name"
+                f"{var.name!r} is not a valid environment variable name",
+                path=f"{path}.env[{index}].name",
             )
         if var.value_from is not None:
             value = _source_value(
-                var.value_from, container, objects, facts, path=f"{where}.valueFrom"
+                var.value_from, container, objects, facts, path=f"{path}.env[{index}].valueFrom"
             )
             if value is None:
                 continue

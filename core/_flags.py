@@ -22,6 +22,7 @@ options; their value must then be attached with ``=`` because nothing says wheth
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from typing import Literal
@@ -212,6 +213,8 @@ _UNKNOWN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _LINE_BREAKERS = ("\n", "\r", "\0")
 
 
+# Called for every option of every pod (policy, merging); the option table is fixed.
+@functools.lru_cache(maxsize=1024)
 def canonical_option_name(token: str) -> str:
     """The canonical long name of an sbatch option spelling: ``-p`` -> ``partition``.
 

@@ -84,6 +84,8 @@ def _describe(value: object) -> str:
 
 
 def _structure_str(value: object, _: type) -> str:
+    if type(value) is str:  # the common case first: isinstance on ABCs is slow
+        return value
     if not isinstance(value, str):
         raise _ScalarError(f"expected a string, got {_describe(value)}")
     return value
@@ -151,7 +153,9 @@ def _register_collections(converter: cattrs.Converter) -> None:
         def structure(value: object, _: Any) -> tuple[object, ...]:
             if value is None:  # Go and YAML both write null for an empty list
                 return ()
-            if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
+            if type(value) is not list and (
+                isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence)
+            ):
                 raise _ScalarError(f"expected a list, got {_describe(value)}")
             items = []
             errors: list[Exception] = []
@@ -174,7 +178,7 @@ def _register_collections(converter: cattrs.Converter) -> None:
         def structure(value: object, _: Any) -> dict[object, object]:
             if value is None:
                 return {}
-            if not isinstance(value, Mapping):
+            if type(value) is not dict and not isinstance(value, Mapping):
                 raise _ScalarError(f"expected an object, got {_describe(value)}")
             result: dict[object, object] = {}
             errors: list[Exception] = []
@@ -203,7 +207,7 @@ def _register_models(converter: cattrs.Converter) -> None:
         def structure(value: object, _: Any) -> object:
             if value is None:
                 value = {}
-            if not isinstance(value, Mapping):
+            if type(value) is not dict and not isinstance(value, Mapping):
                 raise _ScalarError(f"expected an object, got {_describe(value)}")
             if cls is m.Volume:
                 value = _with_unsupported(value, _VOLUME_SOURCE_KEYS | {"name"})

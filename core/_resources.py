@@ -27,6 +27,7 @@ __all__ = [
 
 # Standard resources that a batch job cannot enforce: accepted, with a warning.
 IGNORED_RESOURCES = frozenset({"ephemeral-storage", "storage"})
+_NANO = 10**9
 
 
 @attrs.frozen(kw_only=True)
@@ -67,9 +68,9 @@ def container_amounts(container: Container, *, path: str) -> ContainerAmounts:
     extended: dict[str, int] = {}
     ignored: list[str] = []
     for name, (where, quantity) in sorted(_effective(container).items()):
-        field = key_path(f"{path}.resources.{where}", name)
-        if quantity.value < 0:
-            raise PodError(f"must not be negative, got {quantity}", path=field)
+        nanos = quantity.nanos
+        if nanos < 0:
+            raise PodError(f"must not be negative, got {quantity}", path=_field(path, where, name))
         if name == "cpu":
             cpu = quantity.millis_ceil()
         elif name == "memory":
@@ -77,16 +78,25 @@ def container_amounts(container: Container, *, path: str) -> ContainerAmounts:
         elif name in IGNORED_RESOURCES:
             ignored.append(name)
         elif name.startswith("hugepages-"):
-            raise PodError("hugepages cannot be requested from a batch scheduler", path=field)
+            raise PodError(
+                "hugepages cannot be requested from a batch scheduler",
+                path=_field(path, where, name),
+            )
         else:
-            if quantity.value.denominator != 1:
+            if nanos % _NANO:
                 raise PodError(
-                    f"an extended resource must be a whole number, got {quantity}", path=field
+                    f"an extended resource must be a whole number, got {quantity}",
+                    path=_field(path, where, name),
                 )
-            extended[name] = int(quantity.value)
+            extended[name] = nanos // _NANO
     return ContainerAmounts(
         cpu_millis=cpu, memory_bytes=memory, extended=extended, ignored=tuple(ignored)
     )
+
+
+def _field(path: str, where: str, name: str) -> str:
+    # Built only when an error needs it: most pods never pay for the path.
+    return key_path(f"{path}.resources.{where}", name)
 
 
 def _combine(init: Iterable[int | None], apps: Iterable[int | None]) -> int | None:

@@ -14,6 +14,7 @@ in :attr:`Job.warnings`, so nothing is dropped silently.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -29,7 +30,7 @@ from ._job import Accelerator, EnvVar, Job, Resources, Runtime, SlurmOption, Tas
 from ._model import Container, Pod
 from ._objects import PodObjects
 from ._resources import ContainerAmounts, container_amounts, pod_amounts
-from ._site import Flavor, SiteConfig
+from ._site import Flavor, ResourceMapping, SiteConfig
 from ._volumes import VolumeLayout, lay_out_volumes, mounts_of
 
 __all__ = ["ensure_uid", "translate"]
@@ -222,13 +223,14 @@ def _accelerators(
                 f"extended resource {resource!r} has no entry in the site's ResourceTable",
                 path=_resource_path(pod, resource),
             )
-        slurm, htcondor, unicore = mapping.expand(count)
-        result.append(
-            Accelerator(
-                resource=resource, count=count, slurm=slurm, htcondor=htcondor, unicore=unicore
-            )
-        )
+        result.append(_accelerator(mapping, count))
     return tuple(result)
+
+
+# Pods ask for the same few counts of the same few resources: expand each pairing once.
+@functools.lru_cache(maxsize=256)
+def _accelerator(mapping: ResourceMapping, count: int) -> Accelerator:
+    return mapping.accelerator(count)
 
 
 def _resource_path(pod: Pod, resource: str) -> str:
@@ -275,7 +277,9 @@ def _asks_for_gpus(flavor: Flavor) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=256)
 def _flavor_options(flavor: Flavor) -> tuple[SlurmOption, ...]:
+    """The sbatch options of a site flavor (parsed once per flavor: sites have a few)."""
     where = f"Flavors.{flavor.name}.SlurmFlags"
     tokens: list[str] = []
     for flag in flavor.slurm_flags:
@@ -442,9 +446,7 @@ def _task(
         if security and security.run_as_group is not None
         else (pod_security.run_as_group if pod_security else None)
     )
-    for field, values in (("command", command), ("args", args)):
-        _check_no_nul(values, f"{path}.{field}")
-    _check_no_nul([f"{k}={v}" for k, v in env.items()], f"{path}.env")
+    _refuse_nul(command, args, env, path=path)
     return Task(
         name=container.name,
         init=init,
@@ -464,10 +466,17 @@ def _task(
     )
 
 
-def _check_no_nul(values: Sequence[str], path: str) -> None:
-    for index, value in enumerate(values):
-        if "\x00" in value:
-            raise PodError("must not contain a NUL character", path=f"{path}[{index}]")
+def _refuse_nul(
+    command: Sequence[str], args: Sequence[str], env: Mapping[str, str], *, path: str
+) -> None:
+    """No process can receive a NUL character: refuse it, naming the word that holds it."""
+    if "\x00" not in "".join((*command, *args, *env, *env.values())):
+        return  # one scan of everything: the common case costs next to nothing
+    for field, words in (("command", command), ("args", args)):
+        for index, word in enumerate(words):
+            if "\x00" in word:
+                raise PodError("must not contain a NUL character", path=f"{path}.{field}[{index}]")
+    raise PodError("an environment value must not contain a NUL character", path=f"{path}.env")
 
 
 def _image(image: str, prefix: str) -> str:
