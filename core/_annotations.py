@@ -165,6 +165,14 @@ def parse_annotations(annotations: Mapping[str, str]) -> PodOptions:
                     f"must be a string, not {type(value).__name__}", path=annotation_path(key)
                 )
             raw[key] = value
+    return _options(tuple(raw.items()))
+
+
+# The pods of one workload carry the same annotation values again and again, and the options
+# are a pure function of them (immutable values): remember them.
+@functools.lru_cache(maxsize=1024)
+def _options(items: tuple[tuple[str, str], ...]) -> PodOptions:
+    raw = dict(items)
     return PodOptions(
         slurm_flags=_parsed(raw, FLAGS, _flags, ()),
         pre_exec=_parsed(raw, PRE_EXEC, _pre_exec, None),
@@ -184,15 +192,7 @@ def _parsed(raw: Mapping[str, str], key: str, parse: _Parser[_T], default: _D) -
     """``parse(value, path=...)`` of the annotation ``key`` if present, else ``default``."""
     if key not in raw:
         return default
-    parsed: _T = _parse_value(parse, key, raw[key])
-    return parsed
-
-
-# The pods of one workload carry the same annotation values again and again, and every
-# parser here is a pure function of (key, value) returning immutable values: remember them.
-@functools.lru_cache(maxsize=1024)
-def _parse_value(parse: _Parser[object], key: str, value: str) -> object:
-    return parse(value, path=annotation_path(key))
+    return parse(raw[key], path=annotation_path(key))
 
 
 def _check_key(key: str) -> None:
