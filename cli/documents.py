@@ -11,6 +11,7 @@ from pyinterlink.core import (
     InputError,
     PodBundle,
     SiteConfig,
+    default_site,
     parse_site_config,
     pod_bundle_from_documents,
 )
@@ -69,10 +70,10 @@ def load_pod_bundle(path: Path) -> PodBundle:
     return pod_bundle_from_documents(load_documents(path), source=str(path))
 
 
-def load_site_config(path: Path | None) -> SiteConfig:
-    """The site configuration in ``path``, or the built-in defaults when ``None``."""
+def load_site_config(path: Path | None, backend: str) -> SiteConfig:
+    """The site configuration in ``path``, or the built-in defaults for ``backend``."""
     if path is None:
-        return parse_site_config({})
+        return default_site(backend)
     documents = [d for d in load_documents(path) if d is not None]
     if len(documents) > 1:
         raise FileError("expected one YAML document", source=str(path))

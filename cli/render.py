@@ -68,7 +68,7 @@ def run_render(args: argparse.Namespace) -> int:
             f"unknown backend {args.backend!r} (choose from {', '.join(BACKENDS)})",
             path="--backend",
         )
-    site = load_site_config(args.config)
+    site = load_site_config(args.config, args.backend)
     if args.backend == "local" and not site.data_root_folder.startswith("/"):
         # A relative DataRootFolder means "where the plugin runs" (upstream); here, that is
         # the current directory.

@@ -53,7 +53,7 @@ from ._local import LocalPlan, local_plan, render_local
 from ._model import ConfigMap, Container, ObjectMeta, Pod, PodSpec, Secret, Volume
 from ._objects import PodObjects
 from ._quantity import Quantity, parse_quantity
-from ._render import BACKENDS, render
+from ._render import BACKENDS, default_site, render
 from ._site import DEFAULT_SITE, Flavor, ResourceMapping, SiteConfig, parse_site_config
 from ._slurm import render_slurm
 from ._translate import ensure_uid, translate
@@ -100,6 +100,7 @@ __all__ = [
     "Volume",
     "config_map_from_json",
     "config_map_to_json",
+    "default_site",
     "ensure_uid",
     "local_plan",
     "merge_options",

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 from typing import Final
 
+import attrs
+
 from ._errors import InputError
 from ._htcondor import render_htcondor
 from ._job import Artifact, Job
 from ._local import render_local
-from ._site import SiteConfig
+from ._site import DEFAULT_SITE, SiteConfig
 from ._slurm import render_slurm
 from ._unicore import render_unicore
 
-__all__ = ["BACKENDS", "render"]
+__all__ = ["BACKENDS", "default_site", "render"]
 
 BACKENDS: Final = ("slurm", "htcondor", "unicore", "local")
 """Backend names ``render`` knows, in the order the documentation lists them."""
+
+
+def default_site(backend: str) -> SiteConfig:
+    """The site configuration used when none is given: upstream's defaults, except that the
+    local backend runs containers under bubblewrap (the host has no image runtime to assume).
+    """
+    if backend == "local":
+        return attrs.evolve(DEFAULT_SITE, container_runtime="bwrap")
+    return DEFAULT_SITE
 
 
 def render(job: Job, backend: str, site: SiteConfig) -> tuple[Artifact, ...]:

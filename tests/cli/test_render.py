@@ -3,13 +3,16 @@ line naming the file, the field and the reason, and exit status 1."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from pyinterlink.cli.documents import load_pod_bundle, load_site_config
 from pyinterlink.cli.main import main
+from pyinterlink.core import PodObjects, ensure_uid, translate
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -168,3 +171,37 @@ def test_a_bad_site_config_names_its_key(tmp_path: Path) -> None:
     status, _, err = render(ROOT / "examples" / "hello.yaml", "--config", site)
     assert status == 1
     assert err.startswith(f"interlink: error: {site}: ContainerRuntme")
+
+
+@pytest.mark.parametrize("pod", PODS, ids=lambda p: p.stem)
+def test_every_example_is_a_submit_description_htcondor_reads(pod: Path, tmp_path: Path) -> None:
+    import htcondor2  # type: ignore[import-untyped]
+
+    config = ROOT / "examples" / "site-slurm.yaml"
+    assert main(["render", str(pod), "-b", "htcondor", "-c", str(config), "-o", str(tmp_path)]) == 0
+    submit = dict(htcondor2.Submit((tmp_path / "job.sub").read_text()))
+    bundle = load_pod_bundle(pod)
+    job = translate(
+        ensure_uid(bundle.pod)[0],
+        PodObjects.of(bundle.config_maps, bundle.secrets),
+        load_site_config(config, "htcondor"),
+    )
+    assert submit["executable"] == "job.sh"
+    assert submit["request_cpus"] == str(job.resources.cpus)
+    assert submit["MY.PodUID"] == f'"{job.pod_uid}"'
+
+
+@pytest.mark.parametrize("pod", PODS, ids=lambda p: p.stem)
+def test_every_example_is_a_unicore_job_description(pod: Path, tmp_path: Path) -> None:
+    assert main(["render", str(pod), "-b", "unicore", "-o", str(tmp_path)]) == 0
+    description = json.loads((tmp_path / "job.json").read_text())
+    assert description["Executable"]
+    assert any(tag.startswith("pod-uid:") for tag in description["Tags"])
+    assert int(description["Resources"]["CPUs"]) >= 1
+
+
+def test_the_local_backend_defaults_to_bubblewrap(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["render", str(ROOT / "examples" / "hello.yaml"), "-b", "local"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["processes"][0]["argv"][0] == "bwrap"
+    assert plan["workdir"].startswith("/")
