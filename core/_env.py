@@ -11,12 +11,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from fractions import Fraction
+from typing import Literal
 
 import attrs
 
 from ._errors import PodError, join_path
 from ._expand import expand_references
-from ._model import Container, EnvVarSource, ObjectFieldSelector, Pod, ResourceFieldSelector
+from ._model import (
+    ConfigMapKeySelector,
+    Container,
+    EnvVarSource,
+    ObjectFieldSelector,
+    Pod,
+    ResourceFieldSelector,
+    SecretKeySelector,
+)
 from ._objects import PodObjects
 
 __all__ = ["PodFacts", "field_value", "resolve_env", "resource_value"]
@@ -123,30 +132,25 @@ def _source_value(
             facts,
             path=join_path(path, "resourceFieldRef"),
         )
-    if source.config_map_key_ref is not None:
-        ref = source.config_map_key_ref
-        where = join_path(path, "configMapKeyRef")
-        config_map = objects.config_maps.get(ref.name)
-        if config_map is None:
-            _missing(f"ConfigMap {ref.name!r} is not available", ref.optional, where)
+    references: tuple[
+        tuple[Literal["ConfigMap", "Secret"], str, ConfigMapKeySelector | SecretKeySelector | None],
+        ...,
+    ] = (
+        ("ConfigMap", "configMapKeyRef", source.config_map_key_ref),
+        ("Secret", "secretKeyRef", source.secret_key_ref),
+    )
+    for kind, field, ref in references:
+        if ref is None:
+            continue
+        where = join_path(path, field)
+        contents = objects.contents(kind, ref.name)
+        if contents is None:
+            _missing(f"{kind} {ref.name!r} is not available", ref.optional, where)
             return None
-        contents = config_map.contents()
         if ref.key not in contents:
-            _missing(f"ConfigMap {ref.name!r} has no key {ref.key!r}", ref.optional, where)
+            _missing(f"{kind} {ref.name!r} has no key {ref.key!r}", ref.optional, where)
             return None
         return _text(contents[ref.key], where)
-    if source.secret_key_ref is not None:
-        sref = source.secret_key_ref
-        where = join_path(path, "secretKeyRef")
-        secret = objects.secrets.get(sref.name)
-        if secret is None:
-            _missing(f"Secret {sref.name!r} is not available", sref.optional, where)
-            return None
-        contents = secret.contents()
-        if sref.key not in contents:
-            _missing(f"Secret {sref.name!r} has no key {sref.key!r}", sref.optional, where)
-            return None
-        return _text(contents[sref.key], where)
     raise PodError("valueFrom names no source", path=path)
 
 

@@ -8,6 +8,7 @@ object is one clear error naming the reference.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Literal
 
 import attrs
 
@@ -28,6 +29,11 @@ class PodObjects:
     config_maps: Mapping[str, ConfigMap] = attrs.field(factory=dict)
     secrets: Mapping[str, Secret] = attrs.field(factory=dict)
     projected: Mapping[str, Mapping[str, bytes]] = attrs.field(factory=dict)
+
+    def contents(self, kind: Literal["ConfigMap", "Secret"], name: str) -> dict[str, bytes] | None:
+        """Every key of the named ConfigMap or Secret with its bytes, or ``None`` if absent."""
+        found = (self.config_maps if kind == "ConfigMap" else self.secrets).get(name)
+        return None if found is None else found.contents()
 
     @classmethod
     def of(

@@ -11,6 +11,7 @@ as Kubernetes mounts them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import attrs
 
@@ -289,40 +290,26 @@ def _projected_entries(
     entries: list[tuple[str, bytes, int]] = []
     for index, projection in enumerate(volume.projected.sources):
         at = f"{where}.sources[{index}]"
-        if projection.config_map is not None:
-            ref = projection.config_map
-            cm = objects.config_maps.get(ref.name)
-            if cm is None:
+        ref = projection.config_map or projection.secret
+        if ref is not None:
+            kind: Literal["ConfigMap", "Secret"]
+            kind, field = (
+                ("ConfigMap", "configMap") if projection.config_map else ("Secret", "secret")
+            )
+            contents = objects.contents(kind, ref.name)
+            if contents is None:
                 if not ref.optional:
                     raise PodError(
-                        f"ConfigMap {ref.name!r} is not available", path=f"{at}.configMap.name"
+                        f"{kind} {ref.name!r} is not available", path=f"{at}.{field}.name"
                     )
                 continue
             entries.extend(
                 _select(
-                    cm.contents(),
+                    contents,
                     ref.items,
                     default_mode,
-                    object_name=f"ConfigMap {ref.name!r}",
-                    field=f"{at}.configMap",
-                )
-            )
-        elif projection.secret is not None:
-            sref = projection.secret
-            secret = objects.secrets.get(sref.name)
-            if secret is None:
-                if not sref.optional:
-                    raise PodError(
-                        f"Secret {sref.name!r} is not available", path=f"{at}.secret.name"
-                    )
-                continue
-            entries.extend(
-                _select(
-                    secret.contents(),
-                    sref.items,
-                    default_mode,
-                    object_name=f"Secret {sref.name!r}",
-                    field=f"{at}.secret",
+                    object_name=f"{kind} {ref.name!r}",
+                    field=f"{at}.{field}",
                 )
             )
         elif projection.downward_api is not None:
