@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar, get_args, get_origin
 
 import attrs
@@ -27,7 +28,9 @@ __all__ = [
     "PodBundle",
     "config_map_from_json",
     "config_map_to_json",
+    "format_time",
     "json_key",
+    "parse_time",
     "pod_bundle_from_documents",
     "pod_from_json",
     "pod_to_json",
@@ -113,6 +116,33 @@ def _structure_bytes(value: object, _: type) -> bytes:
         raise _ScalarError("not valid base64") from exc
 
 
+def _structure_time(value: object, _: type) -> datetime:
+    text = _structure_str(value, str)
+    parsed = parse_time(text)
+    if parsed is None:
+        raise _ScalarError(f"{text!r} is not an RFC 3339 time")
+    return parsed
+
+
+def parse_time(text: str) -> datetime | None:
+    """An RFC 3339 time (``2026-11-23T16:04:16Z``, fractions and offsets allowed) in UTC,
+    or ``None`` when ``text`` is not one. A time without offset is refused: it is ambiguous."""
+    try:
+        parsed = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None or "T" not in text.upper():
+        return None
+    return parsed.astimezone(UTC)
+
+
+def format_time(value: datetime) -> str:
+    """RFC 3339 in UTC with second precision, as Kubernetes writes ``metav1.Time``."""
+    if value.tzinfo is None:
+        raise ValueError("a time without a timezone cannot be written")  # our bug, not input
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _structure_quantity(value: object, _: type) -> Quantity:
     return quantity_from_json(value)
 
@@ -141,6 +171,8 @@ def _register_scalars(converter: cattrs.Converter) -> None:
     converter.register_unstructure_hook(bytes, lambda raw: base64.b64encode(raw).decode())
     converter.register_structure_hook(Quantity, _structure_quantity)
     converter.register_unstructure_hook(Quantity, str)
+    converter.register_structure_hook(datetime, _structure_time)
+    converter.register_unstructure_hook(datetime, format_time)
 
 
 def _register_collections(converter: cattrs.Converter) -> None:
