@@ -16,6 +16,7 @@ __all__ = [
     "PodError",
     "PolicyError",
     "QuantityError",
+    "SchedulerOutputError",
     "join_path",
     "key_path",
 ]
@@ -104,3 +105,13 @@ class ConfigError(InputError):
 
 class PolicyError(InputError):
     """A request the site's policy forbids (a refused scheduler flag, raw shell when disabled)."""
+
+
+class SchedulerOutputError(InputError):
+    """Scheduler output we cannot read: a line of ``squeue``/``sacct``/``scontrol``/``sbatch``
+    output, a ``.status`` file, a ClassAd or UNICORE's JSON that is not what the documented
+    format allows.
+
+    ``path`` names where: the line and field (``line 3.exit_code``) for line-oriented tool
+    output, the file (``run-main.status``) for a status file, the key for JSON.
+    """
