@@ -1,0 +1,764 @@
+"""What a pod shows: scheduler observations → container states → phase, reason, conditions.
+
+Theory of operation
+-------------------
+A pod's job is seen through two windows: the scheduler's word about the whole job
+(a :class:`~._remote.RemoteState`) and the working directory's word about each container
+(a :class:`~._remote.ContainerResult`, from ``<init|run>-<name>.status``). Neither is complete:
+the scheduler knows nothing of containers, and a status file exists only once a container
+has ended. :func:`pod_status` merges the two into a ``v1.PodStatus`` that ``kubectl`` and
+controllers read as if a kubelet had written it.
+
+The pod script runs init containers one after another, stopping at the first failure, then
+every app container side by side. So the containers form *stages*: one per init container,
+then one for all app containers. Walking the stages in order tells which container runs
+now: the first stage not yet completed is current, the ones after it wait
+(``PodInitializing``, the kubelet's word), and after a failed init container nothing else
+will ever run.
+
+What each job state means for the walk is data (:data:`JOB_KIND_RULES`): the job *waits*
+(queued, starting), *runs*, has *ended*, or gave *no news* (``unknown``, or no job
+observation at all). Evidence beats inference: a container with an exit status is
+terminated with that code whatever the job says; a container the job ended without one is
+terminated with the job's code and reason.
+
+Published statuses only move forward. The phase never goes back (Pending → Running →
+Succeeded/Failed), a terminal status is returned unchanged forever, and an observation
+without news (no job state, no container) returns the previous status as it was. While the
+scheduler still reports the job alive, the pod does not turn terminal even if every app
+container has an exit status: the job's own verdict (``OOMKilled``, ``DeadlineExceeded``)
+usually arrives a poll later, and a terminal status could no longer take it.
+
+Times come in as arguments (``now``); values already published (a running container's
+``startedAt``, a condition's ``lastTransitionTime``) are taken from ``previous`` so that
+observing the same thing twice publishes the same status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Final, Literal
+
+import attrs
+
+from ._kstatus import (
+    ConditionStatus,
+    ContainerState,
+    ContainerStateRunning,
+    ContainerStateTerminated,
+    ContainerStateWaiting,
+    ContainerStatus,
+    PodCondition,
+    PodPhase,
+    PodStatus,
+)
+from ._model import Container, Pod
+from ._remote import ContainerResult, RemoteKind, RemoteState
+
+__all__ = [
+    "JOB_KIND_RULES",
+    "TERMINAL_PHASES",
+    "JobKindRule",
+    "JobProgress",
+    "Observation",
+    "failed_create_status",
+    "kubectl_status",
+    "pod_status",
+    "signal_of",
+]
+
+# --- vocabulary ------------------------------------------------------------------------------
+
+# Reasons the kubelet itself uses (pkg/kubelet/kubelet_pods.go, pkg/kubelet/status/generate.go).
+POD_INITIALIZING: Final = "PodInitializing"
+CONTAINER_CREATING: Final = "ContainerCreating"
+COMPLETED: Final = "Completed"
+ERROR: Final = "Error"
+CONTAINERS_NOT_INITIALIZED: Final = "ContainersNotInitialized"
+CONTAINERS_NOT_READY: Final = "ContainersNotReady"
+POD_COMPLETED: Final = "PodCompleted"
+POD_FAILED: Final = "PodFailed"
+# Ours: a job still in the scheduler's queue, a job cancelled without a reason of its own,
+# and a pod whose job could not be created (PROTOCOL.md, upstream's word).
+QUEUED: Final = "Queued"
+CANCELLED: Final = "Cancelled"
+PROVIDER_FAILED: Final = "ProviderFailed"
+
+TERMINAL_PHASES: Final[frozenset[PodPhase]] = frozenset({"Succeeded", "Failed"})
+_PHASE_RANK: Final[Mapping[PodPhase, int]] = {
+    "Pending": 0,
+    "Unknown": 0,
+    "Running": 1,
+    "Succeeded": 2,
+    "Failed": 2,
+}
+
+# Linux signals are 1..64 (SIGRTMAX); bash reports death by signal N as exit status 128 + N.
+_MAX_SIGNAL: Final = 64
+
+JobProgress = Literal["waits", "runs", "ended", "no news"]
+
+
+@attrs.frozen(kw_only=True)
+class JobKindRule:
+    """How one neutral job state shows on the pod.
+
+    ``progress`` decides the stage walk. ``waiting_reason`` is the waiting reason of app
+    containers that have not started (containers behind an unfinished init container always
+    wait with ``PodInitializing``). ``ended_reason`` is the reason given to a container the
+    job ended without an exit status, and the pod's reason, when the job brings none of its
+    own (``""``: ``Completed`` or ``Error`` by exit code, no pod reason). ``fails_pod`` makes
+    the pod Failed whatever the containers' exit codes. ``summary`` is the reference page's
+    sentence.
+    """
+
+    kind: RemoteKind
+    progress: JobProgress
+    waiting_reason: str = ""
+    ended_reason: str = ""
+    fails_pod: bool = False
+    summary: str
+
+
+JOB_KIND_RULES: Final[Mapping[RemoteKind, JobKindRule]] = {
+    rule.kind: rule
+    for rule in (
+        JobKindRule(
+            kind="queued",
+            progress="waits",
+            waiting_reason=QUEUED,
+            summary="Pending; containers wait; the scheduler's reason is the pod's message",
+        ),
+        JobKindRule(
+            kind="starting",
+            progress="waits",
+            waiting_reason=CONTAINER_CREATING,
+            summary="Pending; containers wait while the job is set up",
+        ),
+        JobKindRule(
+            kind="running",
+            progress="runs",
+            summary="the current stage runs: an init container, or every app container",
+        ),
+        JobKindRule(
+            kind="succeeded",
+            progress="ended",
+            summary="Succeeded when every app container exited 0, else Failed",
+        ),
+        JobKindRule(
+            kind="failed",
+            progress="ended",
+            fails_pod=True,
+            summary="Failed with the job's reason",
+        ),
+        JobKindRule(
+            kind="cancelled",
+            progress="ended",
+            ended_reason=CANCELLED,
+            fails_pod=True,
+            summary="Failed with the job's reason, `Cancelled` when it gives none",
+        ),
+        JobKindRule(
+            kind="unknown",
+            progress="no news",
+            summary="no news: the previous status stands; container exit statuses still count",
+        ),
+    )
+}
+
+
+@attrs.frozen(kw_only=True)
+class Observation:
+    """One look at a pod's job.
+
+    ``job`` is the scheduler's state of the job (``None``: not observed, which is no news,
+    like ``unknown``). ``containers`` holds what the working directory says about each
+    container: a container listed with ``exit_code=None`` has not ended; a container not
+    listed at all is no news about it, so an empty tuple says nothing about any container.
+    Results naming no container of the pod are ignored; for a name listed twice the last
+    one counts.
+    """
+
+    job: RemoteState | None = None
+    containers: tuple[ContainerResult, ...] = ()
+
+
+def signal_of(exit_code: int) -> int | None:
+    """The signal an exit status stands for: ``code - 128`` for 129..192 (bash's rule)."""
+    if 128 < exit_code <= 128 + _MAX_SIGNAL:
+        return exit_code - 128
+    return None
+
+
+# --- the public functions ------------------------------------------------------------------
+
+
+def pod_status(
+    pod: Pod,
+    observation: Observation,
+    *,
+    previous: PodStatus | None,
+    now: datetime,
+) -> PodStatus:
+    """The status to publish for ``pod`` after ``observation``, made at time ``now``.
+
+    ``previous`` is the status published last (``None`` before the first). Contract:
+
+    - a terminal ``previous`` (Succeeded, Failed) is returned unchanged;
+    - an observation with no news (no job state or ``unknown``, and no container) returns
+      ``previous`` unchanged, or the initial Pending status when there is none;
+    - the phase never moves back: Pending → Running → Succeeded or Failed;
+    - a container with an exit status shows that exit code (and the signal of a code in
+      129..192); a container the ended job left without one shows the job's code and signal;
+    - the result is a complete ``v1.PodStatus``: one status per container of the spec, in
+      spec order, exactly one state each, and the conditions PodScheduled, Initialized,
+      ContainersReady and Ready.
+
+    ``now`` should be timezone-aware, like the times in the observation.
+    """
+    if previous is not None and previous.phase in TERMINAL_PHASES:
+        return previous
+    job = observation.job
+    if job is not None and JOB_KIND_RULES[job.kind].progress == "no news":
+        job = None
+    if job is None and not observation.containers and previous is not None:
+        return previous
+    walk = _Walk(pod, job, _index_results(pod, observation.containers), previous, now)
+    return walk.status()
+
+
+def failed_create_status(
+    pod: Pod,
+    error: str,
+    *,
+    previous: PodStatus | None,
+    now: datetime,
+    reason: str = PROVIDER_FAILED,
+) -> PodStatus:
+    """The status of a pod whose job could not be created: Failed, reason ``ProviderFailed``.
+
+    Every container, init containers included, is terminated with exit code 1, ``reason``
+    and ``error`` as its message, and so is the pod (upstream's convention, PROTOCOL.md). A
+    terminal ``previous`` is returned unchanged, as by :func:`pod_status`. (A job lost after
+    it was created is not this: observe it as a ``failed`` :class:`~._remote.RemoteState`
+    with its reason, so that containers that reported an exit status keep it.)
+    """
+    if previous is not None and previous.phase in TERMINAL_PHASES:
+        return previous
+    prev = _PreviousIndex(previous)
+    state = ContainerState(
+        terminated=ContainerStateTerminated(
+            exit_code=1, reason=reason, message=error, finished_at=now
+        )
+    )
+    inits = tuple(
+        _container_status(c, state, init=True, previous=prev.init.get(c.name))
+        for c in pod.spec.init_containers
+    )
+    apps = tuple(
+        _container_status(c, state, init=False, previous=prev.app.get(c.name))
+        for c in pod.spec.containers
+    )
+    return _assemble(
+        phase="Failed",
+        reason=reason,
+        message=error,
+        inits=inits,
+        apps=apps,
+        waiting_note="",
+        previous=previous,
+        now=now,
+    )
+
+
+def kubectl_status(pod: Pod, status: PodStatus) -> str:
+    """What ``kubectl get pod`` prints in its STATUS column for ``status``.
+
+    A model of kubectl's pod printer for the pods this module produces (not being deleted,
+    no scheduling gates, no sidecar containers): the phase, replaced by the pod's reason,
+    replaced by the first unfinished init container's progress (``Init:1/2``,
+    ``Init:Error``), or else by the first app container's waiting or terminated reason.
+    """
+    shown = status.reason or status.phase
+    initializing = False
+    total = len(pod.spec.init_containers)
+    for done, init in enumerate(status.init_container_statuses):
+        terminated, waiting = init.state.terminated, init.state.waiting
+        if terminated is not None and terminated.exit_code == 0:
+            continue
+        initializing = True
+        if terminated is not None:
+            shown = "Init:" + (terminated.reason or _no_reason(terminated))
+        elif waiting is not None and waiting.reason not in ("", POD_INITIALIZING):
+            shown = "Init:" + waiting.reason
+        else:
+            shown = f"Init:{done}/{total}"
+        break
+    initialized = any(c.type == "Initialized" and c.status == "True" for c in status.conditions)
+    if initializing and not initialized:
+        return shown
+    any_running = False
+    # kubectl walks the app containers from last to first: the first one's word wins.
+    for app in reversed(status.container_statuses):
+        terminated, waiting = app.state.terminated, app.state.waiting
+        if waiting is not None and waiting.reason:
+            shown = waiting.reason
+        elif terminated is not None:
+            shown = terminated.reason or _no_reason(terminated)
+        elif app.ready and app.state.running is not None:
+            any_running = True
+    if shown == COMPLETED and any_running:
+        ready = any(c.type == "Ready" and c.status == "True" for c in status.conditions)
+        shown = "Running" if ready else "NotReady"
+    return shown
+
+
+def _no_reason(terminated: ContainerStateTerminated) -> str:
+    if terminated.signal:
+        return f"Signal:{terminated.signal}"
+    return f"ExitCode:{terminated.exit_code}"
+
+
+# --- the walk -------------------------------------------------------------------------------
+
+
+def _index_results(
+    pod: Pod, results: Iterable[ContainerResult]
+) -> dict[tuple[bool, str], ContainerResult]:
+    names = {(True, c.name) for c in pod.spec.init_containers}
+    names |= {(False, c.name) for c in pod.spec.containers}
+    return {(r.init, r.name): r for r in results if (r.init, r.name) in names}
+
+
+class _PreviousIndex:
+    """The previous status's containers by name."""
+
+    def __init__(self, previous: PodStatus | None) -> None:
+        self.init: dict[str, ContainerStatus] = {}
+        self.app: dict[str, ContainerStatus] = {}
+        if previous is not None:
+            self.init = {s.name: s for s in previous.init_container_statuses}
+            self.app = {s.name: s for s in previous.container_statuses}
+
+
+@attrs.frozen(kw_only=True)
+class _Slot:
+    """One container of the spec with everything known about it."""
+
+    spec: Container
+    init: bool
+    result: ContainerResult | None
+    previous: ContainerStatus | None
+
+    @property
+    def ended(self) -> bool:
+        """Evidence that it ended: an exit status now, or a terminated state published."""
+        if self.result is not None:
+            return self.result.exit_code is not None
+        return self.previous is not None and self.previous.state.terminated is not None
+
+    @property
+    def started(self) -> bool:
+        """Evidence that it started (so every stage before it has completed)."""
+        if self.ended:
+            return True
+        if self.result is not None and self.result.started_at is not None:
+            return True
+        return self.previous is not None and self.previous.state.running is not None
+
+
+class _Walk:
+    """One derivation of a status: the stage walk, then the pod-level fields."""
+
+    def __init__(
+        self,
+        pod: Pod,
+        job: RemoteState | None,
+        results: Mapping[tuple[bool, str], ContainerResult],
+        previous: PodStatus | None,
+        now: datetime,
+    ) -> None:
+        self.pod = pod
+        self.job = job
+        self.rule = JOB_KIND_RULES[job.kind] if job is not None else JOB_KIND_RULES["unknown"]
+        self.previous = previous
+        self.now = now
+        prev = _PreviousIndex(previous)
+        self.inits = [
+            _Slot(
+                spec=c,
+                init=True,
+                result=results.get((True, c.name)),
+                previous=prev.init.get(c.name),
+            )
+            for c in pod.spec.init_containers
+        ]
+        self.apps = [
+            _Slot(
+                spec=c,
+                init=False,
+                result=results.get((False, c.name)),
+                previous=prev.app.get(c.name),
+            )
+            for c in pod.spec.containers
+        ]
+        self.note = _job_note(job) if job is not None else ""
+        # The init container whose failure stops everything after it.
+        self.failed_init: str | None = None
+
+    # -- containers --
+
+    def states(self) -> tuple[list[ContainerState], list[ContainerState]]:
+        """The state of every init container and every app container, in spec order."""
+        stages: list[list[_Slot]] = [[slot] for slot in self.inits]
+        if self.apps:
+            stages.append(self.apps)
+        reached = max(
+            (k for k, stage in enumerate(stages) if any(slot.started for slot in stage)),
+            default=-1,
+        )
+        states: list[ContainerState] = []
+        passed_current = False
+        stage_start = self.job.started_at if self.job is not None else None
+        for k, stage in enumerate(stages):
+            is_current = not passed_current
+            stage_states = [
+                self._state(
+                    slot, before_reached=k < reached, current=is_current, stage_start=stage_start
+                )
+                for slot in stage
+            ]
+            states += stage_states
+            if is_current and not (stage[0].init and _all_completed(stage_states)):
+                passed_current = True
+            last = stage_states[-1].terminated
+            stage_start = last.finished_at if last is not None else None
+        n = len(self.inits)
+        return states[:n], states[n:]
+
+    def _state(
+        self, slot: _Slot, *, before_reached: bool, current: bool, stage_start: datetime | None
+    ) -> ContainerState:
+        ended = self._ended(slot, stage_start)
+        if ended is not None:
+            state = ContainerState(terminated=ended)
+        elif self.failed_init is not None:
+            state = _waiting(
+                POD_INITIALIZING, f"init container {self.failed_init} did not complete"
+            )
+        elif before_reached:
+            # A later stage started, so the pod script got past this one: it completed.
+            state = ContainerState(
+                terminated=ContainerStateTerminated(exit_code=0, reason=COMPLETED)
+            )
+        elif self.rule.progress == "ended":
+            state = ContainerState(terminated=self._ended_by_job(slot))
+        elif self.rule.progress == "no news":
+            state = self._no_news(slot)
+        elif not current:
+            state = _waiting(POD_INITIALIZING)
+        elif self.rule.progress == "runs":
+            started = self._start(slot, stage_start)
+            state = ContainerState(running=ContainerStateRunning(started_at=started))
+        elif slot.init:
+            state = _waiting(POD_INITIALIZING, self.note)
+        else:
+            state = _waiting(self.rule.waiting_reason, self.note)
+        terminated = state.terminated
+        failed = terminated is not None and terminated.exit_code != 0
+        if slot.init and failed and self.failed_init is None:
+            self.failed_init = slot.spec.name
+        return state
+
+    def _ended(self, slot: _Slot, stage_start: datetime | None) -> ContainerStateTerminated | None:
+        """The terminated state evidence gives: an exit status, or a published termination."""
+        result, prev = slot.result, slot.previous
+        prev_terminated = prev.state.terminated if prev is not None else None
+        if result is None:
+            return prev_terminated
+        if result.exit_code is None:
+            return None
+        code = result.exit_code
+        signal = signal_of(code)
+        reason, message = (COMPLETED if code == 0 else ERROR), ""
+        job = self.job
+        if job is not None and self.rule.fails_pod and signal is not None:
+            # Killed by a signal while the job failed: the scheduler's action killed it, and
+            # the scheduler's reason (OOMKilled, DeadlineExceeded, Preempted) says which.
+            reason = job.reason or self.rule.ended_reason or ERROR
+            message = self.note
+        same = (
+            prev_terminated
+            if prev_terminated is not None and prev_terminated.exit_code == code
+            else None
+        )
+        finished = result.finished_at or (same.finished_at if same is not None else None)
+        if finished is None and job is not None and self.rule.progress == "ended":
+            finished = job.finished_at
+        return ContainerStateTerminated(
+            exit_code=code,
+            signal=signal,
+            reason=reason,
+            message=message,
+            started_at=result.started_at or _published_start(prev) or stage_start,
+            finished_at=finished or self.now,
+        )
+
+    def _ended_by_job(self, slot: _Slot) -> ContainerStateTerminated:
+        """A container the ended job left without an exit status: the job's code and reason."""
+        assert self.job is not None
+        code, signal = _job_exit(self.job)
+        reason = self.job.reason or self.rule.ended_reason or (COMPLETED if code == 0 else ERROR)
+        return ContainerStateTerminated(
+            exit_code=code,
+            signal=signal,
+            reason=reason,
+            message=f"no exit status was recorded for this container; {self.note}",
+            started_at=_published_start(slot.previous),
+            finished_at=self.job.finished_at or self.now,
+        )
+
+    def _no_news(self, slot: _Slot) -> ContainerState:
+        if slot.previous is not None:
+            return slot.previous.state
+        if slot.result is not None and slot.result.started_at is not None:
+            return ContainerState(running=ContainerStateRunning(started_at=slot.result.started_at))
+        return _waiting(POD_INITIALIZING if self.inits else CONTAINER_CREATING)
+
+    def _start(self, slot: _Slot, stage_start: datetime | None) -> datetime:
+        if slot.result is not None and slot.result.started_at is not None:
+            return slot.result.started_at
+        prev = slot.previous
+        if prev is not None and prev.state.running is not None and prev.state.running.started_at:
+            return prev.state.running.started_at
+        return stage_start or self.now
+
+    # -- the pod --
+
+    def status(self) -> PodStatus:
+        init_states, app_states = self.states()
+        inits = tuple(
+            _container_status(slot.spec, state, init=True, previous=slot.previous)
+            for slot, state in zip(self.inits, init_states, strict=True)
+        )
+        apps = tuple(
+            _container_status(slot.spec, state, init=False, previous=slot.previous)
+            for slot, state in zip(self.apps, app_states, strict=True)
+        )
+        fresh = self._phase(app_states)
+        phase = fresh
+        previous = self.previous
+        if previous is not None and _PHASE_RANK[previous.phase] > _PHASE_RANK[fresh]:
+            phase = previous.phase
+        reason, message = self._reason(phase, inits)
+        waiting = self.rule.progress == "waits"
+        return _assemble(
+            phase=phase,
+            reason=reason,
+            message=message,
+            inits=inits,
+            apps=apps,
+            waiting_note=self.note if waiting else "",
+            previous=previous,
+            now=self.now,
+        )
+
+    def _phase(self, apps: Sequence[ContainerState]) -> PodPhase:
+        started = any(s.running is not None or s.terminated is not None for s in apps)
+        ended = [s.terminated for s in apps if s.terminated is not None]
+        all_ended = bool(apps) and len(ended) == len(apps)
+        all_zero = all(t.exit_code == 0 for t in ended)
+        progress = self.rule.progress
+        if progress == "ended":
+            failed = self.rule.fails_pod or self.failed_init is not None
+            return "Succeeded" if all_ended and all_zero and not failed else "Failed"
+        if progress == "no news":
+            # The containers alone decide: we never restart a job, so a failed init
+            # container fails the pod whatever its restartPolicy.
+            if self.failed_init is not None:
+                return "Failed"
+            if all_ended:
+                return "Succeeded" if all_zero else "Failed"
+        # While the job lives, it decides when the pod ends (see the theory of operation).
+        return "Running" if started else "Pending"
+
+    def _reason(self, phase: PodPhase, inits: Sequence[ContainerStatus]) -> tuple[str, str]:
+        job, previous = self.job, self.previous
+        if phase in TERMINAL_PHASES:
+            if job is not None and self.rule.progress == "ended" and phase == "Failed":
+                return job.reason or self.rule.ended_reason, self.note
+            if self.failed_init is not None:
+                return "", f"init container {self.failed_init} failed"
+            return "", ""
+        reason = ""
+        if phase == "Pending":
+            reason = _init_progress(inits) or ""
+        if job is None:
+            # No news about the job: whatever it last said still holds.
+            same = previous is not None and previous.phase == phase
+            return reason, previous.message if same and previous is not None else ""
+        if self.rule.progress == "waits" or job.reason or job.message:
+            return reason, self.note
+        return reason, ""
+
+
+# --- building blocks ------------------------------------------------------------------------
+
+
+def _waiting(reason: str, message: str = "") -> ContainerState:
+    return ContainerState(waiting=ContainerStateWaiting(reason=reason, message=message))
+
+
+def _all_completed(states: Iterable[ContainerState]) -> bool:
+    return all(s.terminated is not None and s.terminated.exit_code == 0 for s in states)
+
+
+def _published_start(previous: ContainerStatus | None) -> datetime | None:
+    """When the previous status said the container started, if it said so."""
+    if previous is None:
+        return None
+    state = previous.state
+    if state.running is not None:
+        return state.running.started_at
+    if state.terminated is not None:
+        return state.terminated.started_at
+    return None
+
+
+def _job_exit(job: RemoteState) -> tuple[int, int | None]:
+    """The exit code and signal the job reports, as a container of it shows them.
+
+    A signal with no exit code (or 0, as Slurm writes ``0:15``) shows as ``128 + signal``,
+    bash's convention; a code in 129..192 without a signal gets the signal it stands for. A
+    job that failed or was cancelled without a code, or with code 0 and no signal, has not
+    told us one: its containers show 1, never 0, since none of them is known to have succeeded.
+    """
+    code, signal = job.exit_code, job.signal or None
+    if signal is not None and not code:
+        return 128 + signal, signal
+    if code:
+        return code, signal if signal is not None else signal_of(code)
+    return (0, None) if job.kind == "succeeded" else (1, None)
+
+
+def _job_note(job: RemoteState) -> str:
+    """One line about the job for messages: ``job queued (PENDING): Priority``."""
+    note = f"job {job.kind}"
+    if job.raw:
+        note += f" ({job.raw})"
+    details = [text for text in (job.reason, job.message) if text]
+    if job.kind in ("failed", "cancelled", "succeeded") and job.exit_code is not None:
+        exit_text = f"exit code {job.exit_code}"
+        if job.signal:
+            exit_text += f", signal {job.signal}"
+        details.append(exit_text)
+    elif job.signal:
+        details.append(f"signal {job.signal}")
+    if details:
+        note += ": " + "; ".join(details)
+    return note
+
+
+def _init_progress(inits: Sequence[ContainerStatus]) -> str | None:
+    """``Init:<done>/<total>`` (or ``Init:<reason>`` of a failed one) until all completed."""
+    for done, status in enumerate(inits):
+        terminated = status.state.terminated
+        if terminated is not None and terminated.exit_code == 0:
+            continue
+        if terminated is not None:
+            return "Init:" + (terminated.reason or _no_reason(terminated))
+        return f"Init:{done}/{len(inits)}"
+    return None
+
+
+def _container_status(
+    spec: Container, state: ContainerState, *, init: bool, previous: ContainerStatus | None
+) -> ContainerStatus:
+    running = state.running is not None
+    terminated = state.terminated
+    # An init container is ready once it completed (the kubelet's rule); an app container
+    # while it runs, since nothing probes offloaded containers.
+    ready = terminated is not None and terminated.exit_code == 0 if init else running
+    return ContainerStatus(
+        name=spec.name,
+        state=state,
+        last_state=previous.last_state if previous is not None else ContainerState(),
+        ready=ready,
+        restart_count=previous.restart_count if previous is not None else 0,
+        image=spec.image,
+        image_id=previous.image_id if previous is not None else "",
+        container_id=previous.container_id if previous is not None else "",
+        started=running,
+    )
+
+
+def _assemble(
+    *,
+    phase: PodPhase,
+    reason: str,
+    message: str,
+    inits: tuple[ContainerStatus, ...],
+    apps: tuple[ContainerStatus, ...],
+    waiting_note: str,
+    previous: PodStatus | None,
+    now: datetime,
+) -> PodStatus:
+    conditions = _conditions(phase, inits, apps, waiting_note)
+    before = {c.type: c for c in previous.conditions} if previous is not None else {}
+    stamped = [_stamp(c, before.get(c.type), now) for c in conditions]
+    return PodStatus(
+        phase=phase,
+        reason=reason,
+        message=message,
+        conditions=tuple(stamped),
+        init_container_statuses=inits,
+        container_statuses=apps,
+        start_time=previous.start_time if previous is not None and previous.start_time else now,
+        host_ip=previous.host_ip if previous is not None else "",
+        pod_ip=previous.pod_ip if previous is not None else "",
+    )
+
+
+def _stamp(condition: PodCondition, old: PodCondition | None, now: datetime) -> PodCondition:
+    """``lastTransitionTime`` moves only when the status does (``old`` is the previous one)."""
+    if old is None or old.status != condition.status:
+        return attrs.evolve(condition, last_transition_time=now)
+    return attrs.evolve(condition, last_transition_time=old.last_transition_time)
+
+
+def _conditions(
+    phase: PodPhase,
+    inits: Sequence[ContainerStatus],
+    apps: Sequence[ContainerStatus],
+    waiting_note: str,
+) -> list[PodCondition]:
+    """PodScheduled, Initialized, ContainersReady and Ready (the kubelet's rules, no probes)."""
+    scheduled = PodCondition(type="PodScheduled", status="True")
+    incomplete = [s.name for s in inits if not _all_completed([s.state])]
+    app_started = any(s.state.running is not None or s.state.terminated is not None for s in apps)
+    if not incomplete or app_started or phase == "Succeeded":
+        initialized = PodCondition(type="Initialized", status="True")
+    else:
+        initialized = PodCondition(
+            type="Initialized",
+            status="False",
+            reason=CONTAINERS_NOT_INITIALIZED,
+            message=f"containers with incomplete status: [{' '.join(incomplete)}]",
+        )
+    status: ConditionStatus
+    if phase in TERMINAL_PHASES:
+        status = "False"
+        reason = POD_COMPLETED if phase == "Succeeded" else POD_FAILED
+        message = ""
+    else:
+        unready = [s.name for s in apps if not s.ready]
+        status = "False" if unready or not apps else "True"
+        reason = CONTAINERS_NOT_READY if status == "False" else ""
+        message = ""
+        if status == "False":
+            # While the job waits, say why: the scheduler's reason is the useful one.
+            message = waiting_note or f"containers with unready status: [{' '.join(unready)}]"
+    ready = PodCondition(type="Ready", status=status, reason=reason, message=message)
+    containers_ready = attrs.evolve(ready, type="ContainersReady")
+    return [scheduled, initialized, containers_ready, ready]
