@@ -41,7 +41,13 @@ __all__ = [
 T = TypeVar("T")
 
 # Kubernetes spells a few names in a way plain camelCase does not produce.
-_SPECIAL_KEYS = {"downward_api": "downwardAPI"}
+_SPECIAL_KEYS = {
+    "downward_api": "downwardAPI",
+    "host_ip": "hostIP",
+    "pod_ip": "podIP",
+    "image_id": "imageID",
+    "container_id": "containerID",
+}
 
 
 def json_key(field_name: str) -> str:
@@ -89,12 +95,16 @@ def _describe(value: object) -> str:
 def _structure_str(value: object, _: type) -> str:
     if type(value) is str:  # the common case first: isinstance on ABCs is slow
         return value
+    if value is None:  # Go decodes null into a string as "leave it empty"
+        return ""
     if not isinstance(value, str):
         raise _ScalarError(f"expected a string, got {_describe(value)}")
     return value
 
 
 def _structure_int(value: object, _: type) -> int:
+    if value is None:  # as Go: null leaves the zero value
+        return 0
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float) and value.is_integer():
             return int(value)  # JSON has one number type; 3.0 is the integer 3
@@ -103,6 +113,8 @@ def _structure_int(value: object, _: type) -> int:
 
 
 def _structure_bool(value: object, _: type) -> bool:
+    if value is None:  # as Go: null leaves the zero value
+        return False
     if not isinstance(value, bool):
         raise _ScalarError(f"expected true or false, got {_describe(value)}")
     return value

@@ -229,6 +229,30 @@ def test_json_keys_follow_kubernetes_spelling() -> None:
     assert json_key("downward_api") == "downwardAPI"
     assert json_key("read_only_root_filesystem") == "readOnlyRootFilesystem"
     assert json_key("uid") == "uid"
+    assert [json_key(n) for n in ("host_ip", "pod_ip", "image_id", "container_id")] == [
+        "hostIP",
+        "podIP",
+        "imageID",
+        "containerID",
+    ]
+
+
+def test_null_scalars_leave_the_zero_value_as_in_go() -> None:
+    pod = pod_from_json(
+        {
+            "metadata": {"name": None},
+            "spec": {
+                "hostNetwork": None,
+                "containers": [
+                    {"name": "c", "ports": [{"containerPort": None, "hostIP": "10.0.0.1"}]}
+                ],
+            },
+        }
+    )
+    assert pod.metadata.name == ""
+    assert pod.spec.host_network is False
+    assert pod.spec.containers[0].ports[0].container_port == 0
+    assert pod.spec.containers[0].ports[0].host_ip == "10.0.0.1"
 
 
 def test_a_bundle_picks_the_pod_config_maps_and_secrets() -> None:
