@@ -36,9 +36,10 @@ names the line and the field (``line 3.exit_code``), or the file for a status fi
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from types import MappingProxyType
 from typing import Final, Literal
@@ -46,7 +47,7 @@ from typing import Final, Literal
 import attrs
 
 from ._errors import SchedulerOutputError, join_path
-from ._remote import TERMINAL_KINDS, ContainerResult, RemoteState
+from ._remote import TERMINAL_KINDS, ContainerResult, RemoteKind, RemoteState
 from ._slurm_states import SlurmStateRow, slurm_state
 
 __all__ = [
@@ -164,10 +165,10 @@ SACCT_FORMAT: Final[str] = ",".join(_SACCT_NAMES[field] for field in SACCT_FIELD
 _JOB_ID = re.compile(
     r"[0-9]{1,10}(?:_(?:[0-9]{1,10}|\[[0-9,%:\-]{1,200}\]))?(?:\+[0-9]{1,10})?", re.ASCII
 )
-_STEP = re.compile(r"\.([A-Za-z0-9_\-]{1,64})", re.ASCII)
+_STEP = re.compile(r"[A-Za-z0-9_\-]{1,64}", re.ASCII)
 _PARSABLE = re.compile(r"([0-9]{1,10})(?:;([A-Za-z0-9][A-Za-z0-9_.\-]{0,63}))?", re.ASCII)
 _STATE_WORD = re.compile(r"[A-Z][A-Z_]{0,63}", re.ASCII)
-_TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})", re.ASCII)
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}", re.ASCII)
 _EXIT_PAIR = re.compile(r"([0-9]{1,3}):([0-9]{1,3})", re.ASCII)
 _NUMBER = re.compile(r"[0-9]{1,10}", re.ASCII)
 _STATUS_FILE = re.compile(r"(init|run)-(.+)\.status", re.DOTALL)
@@ -311,38 +312,58 @@ def squeue_jobs(
     has no job id or no state (a mistake of the caller, not of the output).
     """
     _check_fields(fields, "squeue", states={"state", "state_code"})
-    names = {field: _SQUEUE_NAMES[field] for field in fields}
+    names = [_SQUEUE_NAMES[field] for field in fields]
+    count = len(fields)
+    at = {field: index for index, field in enumerate(fields)}
+    i_id, i_state, i_code = at["job_id"], at.get("state"), at.get("state_code")
+    i_reason, i_start, i_end = at.get("reason"), at.get("start_time"), at.get("end_time")
+    i_exit, i_name = at.get("exit_code"), at.get("name")
     jobs = []
     for number, line in _lines(text):
         if not line.strip():
             continue
-        values = _split(line, len(fields), number)
-        row = dict(zip(fields, values, strict=True))
-
-        def where(field: SqueueField, number: int = number) -> str:
-            return join_path(f"line {number}", names[field])
-
-        job_id = _job_id(row["job_id"], where("job_id"))
-        word = _state_text(row["state"], where("state")) if "state" in row else None
-        if "state_code" in row:
-            code = _state_text(row["state_code"], where("state_code"))
-            if word is not None and word.row is not code.row:
-                raise SchedulerOutputError(
-                    f"state {word.word} and state code {code.word} disagree", path=where("state")
-                )
-            word = word or code
-        assert word is not None  # _check_fields: one of the two is there
-        exit_status = (
-            _wait_status(row["exit_code"], where("exit_code")) if "exit_code" in row else None
-        )
+        values = _split(line, count, number)
+        # The field being read, for the error's path: set as the line is read, so that a
+        # line without errors builds no path.
+        field = i_id
+        try:
+            job_id = _job_id(values[i_id])
+            word = None
+            if i_state is not None:
+                field = i_state
+                word = _state_text(values[i_state])
+            if i_code is not None:
+                field = i_code
+                code = _state_text(values[i_code])
+                if word is not None and word.row is not code.row:
+                    field = i_state if i_state is not None else i_code
+                    raise SchedulerOutputError(
+                        f"state {word.word} and state code {code.word} disagree"
+                    )
+                word = word or code
+            assert word is not None  # _check_fields: one of the two is there
+            exit_status = None
+            if i_exit is not None:
+                field = i_exit
+                exit_status = _wait_status(values[i_exit])
+            started = ended = None
+            if i_start is not None:
+                field = i_start
+                started = _time(values[i_start], tz)
+            if i_end is not None:
+                field = i_end
+                ended = _time(values[i_end], tz)
+        except SchedulerOutputError as exc:
+            raise _at(exc, number, names[field]) from None
         state = _remote_state(
             word,
-            reason=row.get("reason"),
-            started=_time(row.get("start_time"), tz, lambda: where("start_time")),
-            ended=_time(row.get("end_time"), tz, lambda: where("end_time")),
+            reason=values[i_reason] if i_reason is not None else None,
+            started=started,
+            ended=ended,
             exit_status=exit_status,
         )
-        jobs.append(SlurmJob(job_id=job_id, name=row.get("name"), state=state))
+        name = values[i_name] if i_name is not None else None
+        jobs.append(SlurmJob(job_id=job_id, name=name, state=state))
     return tuple(jobs)
 
 
@@ -372,33 +393,49 @@ def sacct_jobs(
     ``ValueError`` when ``fields`` has no job id or no state.
     """
     _check_fields(fields, "sacct", states={"state"})
-    names = {field: _SACCT_NAMES[field] for field in fields}
+    names = [_SACCT_NAMES[field] for field in fields]
+    count = len(fields)
+    at = {field: index for index, field in enumerate(fields)}
+    i_id, i_state, i_exit = at["job_id"], at["state"], at.get("exit_code")
+    i_reason, i_start, i_end = at.get("reason"), at.get("start_time"), at.get("end_time")
+    i_name = at.get("name")
     jobs: dict[str, tuple[SlurmJob, tuple[int, int | None] | None]] = {}
     steps: dict[str, list[tuple[str, tuple[int, int | None]]]] = {}
     for number, line in _lines(text):
         if not line.strip():
             continue
-        values = _split(line, len(fields), number)
-        row = dict(zip(fields, values, strict=True))
-
-        def where(field: SacctField, number: int = number) -> str:
-            return join_path(f"line {number}", names[field])
-
-        job_id, step = _sacct_id(row["job_id"], where("job_id"))
-        word = _state_text(row["state"], where("state"))
-        exit_status = (
-            _exit_pair(row["exit_code"], where("exit_code")) if "exit_code" in row else None
-        )
-        started = _time(row.get("start_time"), tz, lambda: where("start_time"))
-        ended = _time(row.get("end_time"), tz, lambda: where("end_time"))
+        values = _split(line, count, number)
+        field = i_id  # as in squeue_jobs: the field being read, for the error's path
+        try:
+            job_id, step = _sacct_id(values[i_id])
+            field = i_state
+            word = _state_text(values[i_state])
+            exit_status = None
+            if i_exit is not None:
+                field = i_exit
+                exit_status = _exit_pair(values[i_exit])
+            started = ended = None
+            if i_start is not None:
+                field = i_start
+                started = _time(values[i_start], tz)
+            if i_end is not None:
+                field = i_end
+                ended = _time(values[i_end], tz)
+        except SchedulerOutputError as exc:
+            raise _at(exc, number, names[field]) from None
         if step is not None:
             if exit_status is not None and step != "extern":
                 steps.setdefault(job_id, []).append((step, exit_status))
             continue
         state = _remote_state(
-            word, reason=row.get("reason"), started=started, ended=ended, exit_status=exit_status
+            word,
+            reason=values[i_reason] if i_reason is not None else None,
+            started=started,
+            ended=ended,
+            exit_status=exit_status,
         )
-        jobs[job_id] = (SlurmJob(job_id=job_id, name=row.get("name"), state=state), exit_status)
+        name = values[i_name] if i_name is not None else None
+        jobs[job_id] = (SlurmJob(job_id=job_id, name=name, state=state), exit_status)
     return tuple(
         _refined(job, exit_status, steps.get(job_id, ()))
         for job_id, (job, exit_status) in jobs.items()
@@ -427,13 +464,13 @@ def _refined(
     return job
 
 
-def _sacct_id(text: str, where: str) -> tuple[str, str | None]:
+def _sacct_id(text: str) -> tuple[str, str | None]:
     head, dot, step = text.strip().partition(".")
-    job_id = _job_id(head, where)
+    job_id = _job_id(head)
     if not dot:
         return job_id, None
-    if _STEP.fullmatch("." + step) is None:
-        raise SchedulerOutputError(f"not a job step: {_shown(text)}", path=where)
+    if _STEP.fullmatch(step) is None:
+        raise SchedulerOutputError(f"not a job step: {_shown(text)}")
     return job_id, step
 
 
@@ -485,25 +522,27 @@ def parse_scontrol_jobs(text: str, *, tz: tzinfo = UTC) -> dict[str, RemoteState
 
 
 def _scontrol_job(record: Mapping[str, tuple[int, str]], tz: tzinfo) -> SlurmJob:
-    def where(key: str) -> str:
-        return join_path(f"line {record[key][0]}", key)
-
-    job_id = _job_id(record["JobId"][1], where("JobId"))
-    if "JobState" not in record:
-        raise SchedulerOutputError(
-            f"job {job_id} has no JobState", path=join_path(f"line {record['JobId'][0]}", "JobId")
-        )
-    word = _state_text(record["JobState"][1], where("JobState"))
-    values = {key: value for key, (_, value) in record.items()}
-    exit_status = (
-        _exit_pair(values["ExitCode"], where("ExitCode")) if "ExitCode" in values else None
-    )
+    key = "JobId"
+    try:
+        job_id = _job_id(record["JobId"][1])
+        if "JobState" not in record:
+            raise SchedulerOutputError(f"job {job_id} has no JobState")
+        key = "JobState"
+        word = _state_text(record["JobState"][1])
+        values = {name: value for name, (_, value) in record.items()}
+        exit_status = None
+        if "ExitCode" in values:
+            key = "ExitCode"
+            exit_status = _exit_pair(values["ExitCode"])
+        key = "StartTime"
+        started = _time(values.get("StartTime"), tz)
+        key = "EndTime"
+        ended = _time(values.get("EndTime"), tz)
+    except SchedulerOutputError as exc:
+        number = record[key][0] if key in record else record["JobId"][0]
+        raise _at(exc, number, key if key in record else "JobId") from None
     state = _remote_state(
-        word,
-        reason=values.get("Reason"),
-        started=_time(values.get("StartTime"), tz, lambda: where("StartTime")),
-        ended=_time(values.get("EndTime"), tz, lambda: where("EndTime")),
-        exit_status=exit_status,
+        word, reason=values.get("Reason"), started=started, ended=ended, exit_status=exit_status
     )
     return SlurmJob(job_id=job_id, name=values.get("JobName"), state=state)
 
@@ -557,16 +596,22 @@ def parse_slurm_time(text: str, *, tz: tzinfo = UTC, path: str = "") -> datetime
     stripped = text.strip()
     if stripped in _NO_TIME:
         return None
-    match = _TIME.fullmatch(stripped)
-    if match is None:
-        raise SchedulerOutputError(
-            f"expected a time like 2026-11-23T16:04:16, got {_shown(stripped)}", path=path
-        )
-    year, month, day, hour, minute, second = (int(part) for part in match.groups())
     try:
-        return datetime(year, month, day, hour, minute, second, tzinfo=tz)
+        return _clock(stripped, tz)
+    except SchedulerOutputError as exc:
+        raise SchedulerOutputError(exc.reason, path=path) from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _clock(text: str, tz: tzinfo) -> datetime:
+    # Memoised: the jobs of one answer share many start and end times.
+    if _TIME.fullmatch(text) is None:
+        raise SchedulerOutputError(f"expected a time like 2026-11-23T16:04:16, got {_shown(text)}")
+    try:
+        # The pattern holds exactly what fromisoformat reads here, and it reads it fast.
+        return datetime.fromisoformat(text).replace(tzinfo=tz)
     except ValueError as exc:
-        raise SchedulerOutputError(f"{stripped} is not a valid time: {exc}", path=path) from None
+        raise SchedulerOutputError(f"{text} is not a valid time: {exc}") from None
 
 
 @attrs.frozen(kw_only=True)
@@ -576,14 +621,52 @@ class _StateWord:
     details: str
 
 
-def _state_text(text: str, where: str) -> _StateWord:
+@functools.lru_cache(maxsize=256)
+def _state_text(text: str) -> _StateWord:
+    # Memoised: an answer repeats a handful of state words over thousands of lines.
     words = text.split()
     if not words:
-        raise SchedulerOutputError("no job state", path=where)
+        raise SchedulerOutputError("no job state")
     word = words[0].removesuffix("+")
     if _STATE_WORD.fullmatch(word) is None:
-        raise SchedulerOutputError(f"not a Slurm job state: {_shown(words[0])}", path=where)
+        raise SchedulerOutputError(f"not a Slurm job state: {_shown(words[0])}")
     return _StateWord(word=word, row=slurm_state(word), details=" ".join(words[1:]))
+
+
+@attrs.frozen(kw_only=True)
+class _Meaning:
+    """What a state word and the scheduler's reason make of a job, times and exit aside."""
+
+    kind: RemoteKind
+    raw: str
+    reason: str | None
+    message: str | None
+    started: bool
+    ended: bool
+
+
+@functools.lru_cache(maxsize=1024)
+def _meaning(word: _StateWord, reason: str | None) -> _Meaning:
+    # Memoised: the lines of one answer repeat a few (state, reason) pairs.
+    row = word.row
+    kind: RemoteKind = row.kind if row is not None else "unknown"
+    raw = row.state if row is not None else word.word
+    said = reason.strip() if reason is not None and reason.strip() not in _NO_REASON else None
+    messages = [f"{raw} {word.details}"] if word.details else []
+    if row is not None and row.pending_reason:
+        state_reason = said
+    else:
+        state_reason = row.reason if row is not None else None
+        if said is not None:
+            messages.append(said)
+    return _Meaning(
+        kind=kind,
+        raw=raw,
+        reason=state_reason,
+        message="; ".join(messages) or None,
+        started=kind not in ("queued", "unknown"),
+        ended=kind in TERMINAL_KINDS,
+    )
 
 
 def _remote_state(
@@ -594,50 +677,38 @@ def _remote_state(
     ended: datetime | None,
     exit_status: tuple[int, int | None] | None,
 ) -> RemoteState:
-    row = word.row
-    kind = row.kind if row is not None else "unknown"
-    said = reason.strip() if reason is not None and reason.strip() not in _NO_REASON else None
-    messages = [f"{row.state if row else word.word} {word.details}"] if word.details else []
-    if row is not None and row.pending_reason:
-        state_reason = said
-    else:
-        state_reason = row.reason if row is not None else None
-        if said is not None:
-            messages.append(said)
-    ended_job = kind in TERMINAL_KINDS
-    code, signal = exit_status if ended_job and exit_status is not None else (None, None)
+    meaning = _meaning(word, reason)
+    code, signal = exit_status if meaning.ended and exit_status is not None else (None, None)
     return RemoteState(
-        kind=kind,
-        raw=row.state if row is not None else word.word,
-        reason=state_reason,
-        message="; ".join(messages) or None,
+        kind=meaning.kind,
+        raw=meaning.raw,
+        reason=meaning.reason,
+        message=meaning.message,
         exit_code=code,
         signal=signal,
-        started_at=started if kind not in ("queued", "unknown") else None,
-        finished_at=ended if ended_job else None,
+        started_at=started if meaning.started else None,
+        finished_at=ended if meaning.ended else None,
     )
 
 
-def _exit_pair(text: str, where: str) -> tuple[int, int | None] | None:
+def _exit_pair(text: str) -> tuple[int, int | None] | None:
     stripped = text.strip()
     if stripped in _NO_EXIT:
         return None
     match = _EXIT_PAIR.fullmatch(stripped)
     if match is None or int(match[1]) > 255 or int(match[2]) > 255:
         raise SchedulerOutputError(
-            f"expected an exit code like 3:0 (code:signal), got {_shown(stripped)}", path=where
+            f"expected an exit code like 3:0 (code:signal), got {_shown(stripped)}"
         )
     return int(match[1]), int(match[2]) or None
 
 
-def _wait_status(text: str, where: str) -> tuple[int, int | None] | None:
+def _wait_status(text: str) -> tuple[int, int | None] | None:
     stripped = text.strip()
     if stripped in _NO_EXIT:
         return None
     if _NUMBER.fullmatch(stripped) is None:
-        raise SchedulerOutputError(
-            f"expected a wait status like 768, got {_shown(stripped)}", path=where
-        )
+        raise SchedulerOutputError(f"expected a wait status like 768, got {_shown(stripped)}")
     status = int(stripped)
     if status >= _WAIT_STATUS_LIMIT:
         # Slurm's "no value" markers (0xfffffffe …), not a status a process can have.
@@ -648,21 +719,21 @@ def _wait_status(text: str, where: str) -> tuple[int, int | None] | None:
     return (status >> 8) & 0xFF, signal if signal not in (0, 0x7F) else None
 
 
-def _job_id(text: str, where: str) -> str:
+def _job_id(text: str) -> str:
     stripped = text.strip()
+    if stripped.isascii() and stripped.isdigit() and len(stripped) <= 10:
+        return stripped  # the common case, without the pattern
     if _JOB_ID.fullmatch(stripped) is None:
-        raise SchedulerOutputError(f"not a Slurm job id: {_shown(stripped)}", path=where)
+        raise SchedulerOutputError(f"not a Slurm job id: {_shown(stripped)}")
     return stripped
 
 
-def _time(text: str | None, tz: tzinfo, where: Callable[[], str]) -> datetime | None:
-    # The path is only built for an error: most lines have none.
-    if text is None:
-        return None
-    try:
-        return parse_slurm_time(text, tz=tz)
-    except SchedulerOutputError as exc:
-        raise SchedulerOutputError(exc.reason, path=where()) from None
+def _time(text: str | None, tz: tzinfo) -> datetime | None:
+    return None if text is None else parse_slurm_time(text, tz=tz)
+
+
+def _at(error: SchedulerOutputError, number: int, field: str) -> SchedulerOutputError:
+    return SchedulerOutputError(error.reason, path=join_path(f"line {number}", field))
 
 
 def _split(line: str, count: int, number: int) -> list[str]:
