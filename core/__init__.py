@@ -11,9 +11,17 @@ process, a file or the clock. The typical use::
     for artifact in core.render(job, "slurm", site):
         print(artifact.name, artifact.content)
 
-Everything not listed in ``__all__`` is private.
+Status flows the other way: a scheduler's answer parses (``core.slurm.parse_squeue``,
+``core.htcondor.parse_condor_ads``, ``core.unicore.parse_unicore_job``) into a
+:class:`RemoteState`, and :func:`pod_status` makes the Kubernetes :class:`PodStatus` of it.
+
+Public modules group what belongs to one dialect or role: :mod:`.slurm`, :mod:`.htcondor`,
+:mod:`.unicore`, :mod:`.local` (renderers, parsers, state tables), :mod:`.wire` (the interLink
+messages) and :mod:`.machine` (the per-pod state machine). Everything else not listed in
+``__all__`` is private.
 """
 
+from . import htcondor, local, machine, slurm, unicore, wire
 from ._annotations import PodOptions, parse_annotations
 from ._errors import (
     AnnotationError,
@@ -23,6 +31,7 @@ from ._errors import (
     PodError,
     PolicyError,
     QuantityError,
+    SchedulerOutputError,
 )
 from ._flags import FlagPolicy, merge_options, parse_sbatch_options, split_flags
 from ._htcondor import HTCondorOptions, render_htcondor
@@ -39,6 +48,16 @@ from ._job import (
     SlurmOption,
     Task,
 )
+from ._kstatus import (
+    ContainerState,
+    ContainerStateRunning,
+    ContainerStateTerminated,
+    ContainerStateWaiting,
+    ContainerStatus,
+    PodCondition,
+    PodPhase,
+    PodStatus,
+)
 from ._kube import (
     PodBundle,
     config_map_from_json,
@@ -53,21 +72,30 @@ from ._local import LocalPlan, local_plan, render_local
 from ._model import ConfigMap, Container, ObjectMeta, Pod, PodSpec, Secret, Volume
 from ._objects import PodObjects
 from ._quantity import Quantity, parse_quantity
+from ._remote import REMOTE_KINDS, ContainerResult, RemoteKind, RemoteState
 from ._render import BACKENDS, default_site, render
 from ._site import DEFAULT_SITE, Flavor, ResourceMapping, SiteConfig, parse_site_config
 from ._slurm import render_slurm
+from ._status import Observation, failed_create_status, kubectl_status, pod_status
 from ._translate import ensure_uid, translate
 from ._unicore import UnicoreOptions, render_unicore, unicore_job_description
 
 __all__ = [
     "BACKENDS",
     "DEFAULT_SITE",
+    "REMOTE_KINDS",
     "Accelerator",
     "AnnotationError",
     "Artifact",
     "ConfigError",
     "ConfigMap",
     "Container",
+    "ContainerResult",
+    "ContainerState",
+    "ContainerStateRunning",
+    "ContainerStateTerminated",
+    "ContainerStateWaiting",
+    "ContainerStatus",
     "EnvVar",
     "FileToWrite",
     "FlagPolicy",
@@ -79,19 +107,26 @@ __all__ = [
     "LocalPlan",
     "Mount",
     "ObjectMeta",
+    "Observation",
     "Pod",
     "PodBundle",
+    "PodCondition",
     "PodError",
     "PodObjects",
     "PodOptions",
+    "PodPhase",
     "PodSpec",
+    "PodStatus",
     "PolicyError",
     "Quantity",
     "QuantityError",
+    "RemoteKind",
+    "RemoteState",
     "ResourceMapping",
     "Resources",
     "Runtime",
     "RuntimeKind",
+    "SchedulerOutputError",
     "Secret",
     "SiteConfig",
     "SlurmOption",
@@ -102,7 +137,12 @@ __all__ = [
     "config_map_to_json",
     "default_site",
     "ensure_uid",
+    "failed_create_status",
+    "htcondor",
+    "kubectl_status",
+    "local",
     "local_plan",
+    "machine",
     "merge_options",
     "parse_annotations",
     "parse_quantity",
@@ -110,6 +150,7 @@ __all__ = [
     "parse_site_config",
     "pod_bundle_from_documents",
     "pod_from_json",
+    "pod_status",
     "pod_to_json",
     "render",
     "render_htcondor",
@@ -118,7 +159,10 @@ __all__ = [
     "render_unicore",
     "secret_from_json",
     "secret_to_json",
+    "slurm",
     "split_flags",
     "translate",
+    "unicore",
     "unicore_job_description",
+    "wire",
 ]

@@ -248,5 +248,8 @@ def test_an_unknown_backend_is_an_input_error() -> None:
 def test_the_facade_exports_what_it_lists() -> None:
     for name in core.__all__:
         assert hasattr(core, name), name
+    for module in (core.slurm, core.htcondor, core.unicore, core.local, core.wire, core.machine):
+        for name in module.__all__:
+            assert hasattr(module, name), f"{module.__name__}.{name}"
     public = {n for n in dir(core) if not n.startswith("_")}
-    assert public - set(core.__all__) <= {"annotations"}  # submodule names only
+    assert public - set(core.__all__) <= {"annotations"}  # "from __future__ import annotations"
