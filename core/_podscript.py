@@ -21,8 +21,8 @@ running children and the script keeps waiting until they have really exited, so 
 codes (128 + signal when killed) and status files are still recorded. ``set -e`` is not used:
 every failure that matters is handled where it happens.
 
-Every value that reaches the script passes through the ``quote`` filter (or is a command line
-rendered by :meth:`._runtime.CommandLine.shell`, which quotes each word), except
+Every value that reaches the script passes through :func:`._shell.quote` (or is a command line
+rendered by :meth:`._runtime.CommandLine.shell_words`, which quotes each word), except
 ``Job.pre_exec``, which is shell by contract.
 """
 
@@ -32,7 +32,6 @@ import base64
 import json
 import posixpath
 
-import attrs
 import jinja2
 
 from ._job import FileToWrite, Job, Task
@@ -51,13 +50,36 @@ __all__ = ["CURRENT_DIRECTORY", "render_pod_script"]
 CURRENT_DIRECTORY = EnvRef("PWD")
 """``workdir`` for dialects whose job starts in its own directory (HTCondor, UNICORE)."""
 
-_TEMPLATE = """\
+# The script is put together from text blocks, not rendered from one jinja2 template: most of
+# it is the same for every pod (the opening comment and the helper functions), and rendering
+# the whole template for each pod cost about 13 us, a fifth of rendering the pod's sbatch
+# script (bench.render). The fixed blocks are rendered once, at import; the rest is short and
+# built below, each value quoted where it is inserted.
+_ENVIRONMENT = jinja2.Environment(
+    undefined=jinja2.StrictUndefined,
+    autoescape=False,  # noqa: S701 (the output is bash, not HTML: quoting is explicit)
+    # bash's ${#array[@]} would open a jinja comment.
+    comment_start_string="{##",
+    comment_end_string="##}",
+    keep_trailing_newline=True,
+)
+
+
+def _fixed(template: str) -> str:
+    return _ENVIRONMENT.from_string(template).render(workdir_variable=WORKDIR_VARIABLE)
+
+
+# Up to the line that sets the working directory.
+_OPENING = """\
 # The pod's containers, as pyinterlink runs them. Init containers run one after another and
 # the first one that fails ends the pod; app containers then run side by side. A container's
 # output goes to <name>.out and its exit code to <name>.status in the working directory; the
 # script exits with the highest exit code. TERM and INT are passed on to running containers.
 
-{{ workdir_variable }}={{ workdir }}
+"""
+
+# From the working directory to the first container: the helpers every script uses.
+_HELPERS = _fixed("""\
 mkdir -p -- "${{ workdir_variable }}" && cd -- "${{ workdir_variable }}" || exit 1
 
 children=()
@@ -116,65 +138,28 @@ not_started() {
 }
 
 arm_traps
-{% if directories %}
+""")
 
+# Headings of the parts that a script may or may not have, each after a blank line.
+_DIRECTORIES = """
 # Directories the containers mount or the runtime needs.
-{% for directory in directories %}
-mkdir -p -- {{ directory }} || exit 1
-{% endfor %}
-{% endif %}
-{% for file in files %}
-{% if loop.first %}
-
+"""
+_FILES = """
 # Files the containers mount (ConfigMaps, Secrets, projected volumes, runtime scripts).
-{% endif %}
-{{ file.write }}
-chmod {{ file.mode }} -- {{ file.path }} || exit 1
-{% endfor %}
-{% if pre_exec %}
-
+"""
+_PRE_EXEC = """
 # Site pre-exec commands (raw shell from the pod's annotation, allowed by the site).
-{{ pre_exec }}
-{% endif %}
-{% for task in tasks %}
-
-# {{ task.role }} {{ task.name | comment }}.
-{{ task.function }}() {
-{% if task.prepare %}
-    if {{ task.prepare | join(" &&\n        ") }}
-    then
-        {{ task.run }}
-    else
-        not_started {{ task.log_name }}
-    fi
-{% else %}
-    {{ task.run }}
-{% endif %}
-{% if task.cleanup %}
-    local status=$rc
-{% for line in task.cleanup %}
-    {{ line }}
-{% endfor %}
-    return "$status"
-{% endif %}
-}
-{% endfor %}
-{% if init_tasks %}
-
+"""
+_INIT = """
 # Init containers, one after another.
-{% for task in init_tasks %}
-{{ task.function }} || exit
-[ -z "$stopped_by" ] || exit "$stopped_by"
-{% endfor %}
-{% endif %}
-
+"""
+# The end of every script: the app containers, started side by side, and the exit code.
+_APPS = """
 # App containers, side by side.
 highest=0
 apps=()
-{% for task in app_tasks %}
-( arm_traps; {{ task.function }} ) &
-apps+=("$!")
-{% endfor %}
+"""
+_APPS_WAIT = """\
 children=("${apps[@]}")
 for app in "${apps[@]}"; do
     await "$app"
@@ -183,22 +168,10 @@ done
 exit "$highest"
 """
 
-_ENVIRONMENT = jinja2.Environment(
-    loader=jinja2.DictLoader({"pod.sh": _TEMPLATE}),
-    undefined=jinja2.StrictUndefined,
-    autoescape=False,  # noqa: S701 (the output is bash, not HTML: quoting is explicit)
-    # bash's ${#array[@]} would open a jinja comment.
-    comment_start_string="{##",
-    comment_end_string="##}",
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
-_ENVIRONMENT.filters["quote"] = quote
 # Names in comments are JSON strings: one line whatever they hold, since a newline would end
-# the comment and turn the rest of the name into commands.
-_ENVIRONMENT.filters["comment"] = lambda text: json.dumps(text, ensure_ascii=False)
-_POD_TEMPLATE = _ENVIRONMENT.get_template("pod.sh")
+# the comment and turn the rest of the name into commands. (An encoder made once: json.dumps
+# with an option builds a new one per call.)
+_json_string = json.JSONEncoder(ensure_ascii=False).encode
 
 # Long command lines are broken (between words) to stay readable.
 _WIDTH = 100
@@ -208,26 +181,13 @@ _INDENT = "    "
 _BASE64_LINE = 76
 
 
-@attrs.frozen(kw_only=True)
-class _RenderedFile:
-    write: str
-    path: str
-    mode: str
+def render_pod_script(
+    job: Job, *, workdir: str | EnvRef, write_files: bool = True, header: str = ""
+) -> str:
+    """The bash program that runs ``job``'s containers, after ``header``.
 
-
-@attrs.frozen(kw_only=True)
-class _RenderedTask:
-    name: str
-    log_name: str
-    role: str
-    function: str
-    prepare: tuple[str, ...]
-    run: str
-    cleanup: tuple[str, ...]
-
-
-def render_pod_script(job: Job, *, workdir: str | EnvRef, write_files: bool = True) -> str:
-    """The bash program that runs ``job``'s containers; no shebang, callers add their header.
+    ``header`` is the caller's text, placed first as it is: the shebang and the dialect's own
+    lines, ending with a newline. (Taking it here makes the whole script one join.)
 
     ``workdir`` is either the absolute path of the pod working directory (Slurm, local:
     ``job.workdir``) or a variable holding it when the job starts (:data:`CURRENT_DIRECTORY`
@@ -239,28 +199,47 @@ def render_pod_script(job: Job, *, workdir: str | EnvRef, write_files: bool = Tr
     """
     setup = runtime_setup(job)
     files = (job.files if write_files else ()) + setup.files
-    directories: list[str] = []
-    for directory in (
+    # In order, each once (dict keys keep the first occurrence); "" is the directory itself.
+    wanted = (
         *job.empty_dirs,
-        *(posixpath.dirname(file.path) for file in files),
+        *[posixpath.dirname(file.path) for file in files],
         *setup.directories,
-    ):
-        if directory and directory not in directories:
-            directories.append(directory)
-    tasks = [
-        _rendered_task(task_commands(job, task), index)
-        for index, task in enumerate(job.all_tasks, start=1)
-    ]
-    return _POD_TEMPLATE.render(
-        workdir_variable=WORKDIR_VARIABLE,
-        workdir=Word.of(workdir).shell() if isinstance(workdir, EnvRef) else quote(workdir),
-        directories=[Word.in_workdir(directory).shell() for directory in directories],
-        files=[_rendered_file(file) for file in files],
-        pre_exec=job.pre_exec,
-        tasks=tasks,
-        init_tasks=tasks[: len(job.init_tasks)],
-        app_tasks=tasks[len(job.init_tasks) :],
     )
+    directories = [directory for directory in dict.fromkeys(wanted) if directory]
+    tasks = job.all_tasks
+    inits = len(job.init_tasks)
+
+    workdir_text = Word.of(workdir).shell() if isinstance(workdir, EnvRef) else quote(workdir)
+    script = [header, _OPENING, f"{WORKDIR_VARIABLE}={workdir_text}\n", _HELPERS]
+    if directories:
+        script.append(_DIRECTORIES)
+        script += [
+            f"mkdir -p -- {Word.in_workdir(directory).shell()} || exit 1\n"
+            for directory in directories
+        ]
+    if files:
+        script.append(_FILES)
+        script += [_file_lines(file) for file in files]
+    if job.pre_exec:
+        script += [_PRE_EXEC, job.pre_exec, "\n"]
+    # Container n (from 1, init containers first) is the shell function container_<n>.
+    script += [
+        _container_function(task_commands(job, task), f"container_{number}")
+        for number, task in enumerate(tasks, start=1)
+    ]
+    if inits:
+        script.append(_INIT)
+        script += [
+            f'container_{number} || exit\n[ -z "$stopped_by" ] || exit "$stopped_by"\n'
+            for number in range(1, inits + 1)
+        ]
+    script.append(_APPS)
+    script += [
+        f'( arm_traps; container_{number} ) &\napps+=("$!")\n'
+        for number in range(inits + 1, len(tasks) + 1)
+    ]
+    script.append(_APPS_WAIT)
+    return "".join(script)
 
 
 def _wrapped(words: list[str], *, indent: int = 1) -> str:
@@ -270,17 +249,21 @@ def _wrapped(words: list[str], *, indent: int = 1) -> str:
     only before an option (a word starting with ``-``), so that an option and its values stay
     together; a group longer than a line stays whole.
     """
-    groups: list[str] = []
-    for word in words:
-        if groups and not word.startswith("-"):
-            groups[-1] += " " + word
-        else:
-            groups.append(word)
     margin = _INDENT * indent
+    # Room for a line's text: a line that is continued ends with " \".
+    room = _WIDTH - len(margin) - 2
+    text = " ".join(words)
+    if len(text) <= room:
+        return text  # no line to break (most commands): no groups to form
+    # The groups: an option with the words after it. Shell words cannot hold NUL (quote refuses
+    # it), so NUL can mark where words meet, and a group starts wherever a word starts with
+    # "-": splitting the text there costs less than a loop over the words.
+    first, *rest = "\0".join(words).split("\0-")
+    groups = [first.replace("\0", " "), *["-" + group.replace("\0", " ") for group in rest]]
     lines: list[str] = []
     line = ""
     for group in groups:
-        if line and len(margin) + len(line) + 1 + len(group) + 2 > _WIDTH:
+        if line and len(line) + 1 + len(group) > room:
             lines.append(line + " \\")
             line = _INDENT + group
         else:
@@ -289,29 +272,41 @@ def _wrapped(words: list[str], *, indent: int = 1) -> str:
     return ("\n" + margin).join(lines)
 
 
-def _rendered_task(commands: TaskCommands, index: int) -> _RenderedTask:
+def _container_function(commands: TaskCommands, function: str) -> str:
+    """The shell function ``function`` that runs one container, with its comment line."""
     task: Task = commands.task
     log_name = quote(task.log_name)
-    # Preparation steps form one `&&` chain (the first failure skips the rest and the run);
-    # a step allowed to fail is made to succeed.
-    prepare = [
-        (
-            _wrapped(["{", "step", *step.shell_words(), "||", ":;", "}"], indent=2)
-            if step.may_fail
-            else _wrapped(["step", *step.shell_words()], indent=2)
-        )
-        for step in commands.prepare
-    ]
+    name = _json_string(task.name)
+    role = "Init container" if task.init else "Container"
     run_words = ["run_container", log_name, *commands.run.shell_words()]
-    return _RenderedTask(
-        name=task.name,
-        log_name=log_name,
-        role="Init container" if task.init else "Container",
-        function=f"container_{index}",
-        prepare=tuple(prepare),
-        run=_wrapped(run_words, indent=2 if prepare else 1),
-        cleanup=tuple(_wrapped(["step", *step.shell_words()]) for step in commands.cleanup),
-    )
+    text = [f"\n# {role} {name}.\n{function}() {{\n"]
+    if commands.prepare:
+        # Preparation steps form one `&&` chain (the first failure skips the rest and the
+        # run); a step allowed to fail is made to succeed.
+        chain = " &&\n        ".join(
+            [
+                _wrapped(["{", "step", *step.shell_words(), "||", ":;", "}"], indent=2)
+                if step.may_fail
+                else _wrapped(["step", *step.shell_words()], indent=2)
+                for step in commands.prepare
+            ]
+        )
+        text.append(
+            f"    if {chain}\n"
+            "    then\n"
+            f"        {_wrapped(run_words, indent=2)}\n"
+            "    else\n"
+            f"        not_started {log_name}\n"
+            "    fi\n"
+        )
+    else:
+        text.append(f"    {_wrapped(run_words)}\n")
+    if commands.cleanup:
+        text.append("    local status=$rc\n")
+        text += [f"    {_wrapped(['step', *step.shell_words()])}\n" for step in commands.cleanup]
+        text.append('    return "$status"\n')
+    text.append("}\n")
+    return "".join(text)
 
 
 def _is_text(content: bytes) -> bool:
@@ -336,7 +331,8 @@ def _delimiter(text: str) -> str:
     return delimiter
 
 
-def _rendered_file(file: FileToWrite) -> _RenderedFile:
+def _file_lines(file: FileToWrite) -> str:
+    """The lines that write ``file`` and set its mode."""
     path = Word.in_workdir(file.path).shell()
     content = file.content
     if not content:
@@ -350,4 +346,4 @@ def _rendered_file(file: FileToWrite) -> _RenderedFile:
         lines = [encoded[i : i + _BASE64_LINE] for i in range(0, len(encoded), _BASE64_LINE)]
         end = "PYINTERLINK_EOF"
         write = f"base64 -d >{path} <<'{end}' || exit 1\n" + "\n".join(lines) + f"\n{end}"
-    return _RenderedFile(write=write, path=path, mode=f"{file.mode:04o}")
+    return f"{write}\nchmod {file.mode:04o} -- {path} || exit 1\n"

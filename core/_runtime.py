@@ -4,10 +4,10 @@ Theory of operation: a batch script and the local backend must run *the same* co
 container, but they know the pod working directory differently. A script knows it only as a
 shell variable (``"$workdir"``; under HTCondor and UNICORE it is ``$PWD`` when the job starts),
 while the local backend knows the absolute path and runs the command without any shell. So a
-command line is built once, as data, from :class:`Word` values whose parts are literal text or
-references (:data:`WORKDIR`, :class:`EnvRef`), and is then either rendered to shell text
-(:meth:`CommandLine.shell`, every literal quoted with :func:`._shell.quote`) or resolved to a
-plain ``argv`` (:meth:`CommandLine.resolve`). Neither form ever re-parses user text.
+command line is built once, as data, from plain text and :class:`Word` values whose parts are
+literal text or references (:data:`WORKDIR`, :class:`EnvRef`), and is then either rendered to
+shell text (:meth:`CommandLine.shell`, every literal quoted with :func:`._shell.quote`) or
+resolved to a plain ``argv`` (:meth:`CommandLine.resolve`). Neither form ever re-parses user text.
 
 Each container becomes a :class:`TaskCommands`: commands that prepare it (enroot imports the
 image and creates a container root), the command that runs it, and commands that clean up
@@ -61,6 +61,7 @@ from ._shell import quote
 __all__ = [
     "WORKDIR",
     "WORKDIR_VARIABLE",
+    "Arg",
     "CommandLine",
     "EnvRef",
     "Part",
@@ -85,6 +86,8 @@ class WorkdirRef:
 
 WORKDIR = WorkdirRef()
 """The one :class:`WorkdirRef`: ``"$workdir"`` in scripts, the absolute path when resolved."""
+
+_WORKDIR_EXPANSION = f'"${WORKDIR_VARIABLE}"'
 
 
 def _check_identifier(_instance: object, _attribute: object, value: str) -> None:
@@ -152,7 +155,7 @@ class Word:
         rendered: list[str] = []
         for part in self.parts:
             if isinstance(part, WorkdirRef):
-                rendered.append(f'"${WORKDIR_VARIABLE}"')
+                rendered.append(_WORKDIR_EXPANSION)
             elif isinstance(part, EnvRef):
                 rendered.append(f'"${part.name}"')
             else:
@@ -177,21 +180,38 @@ class Word:
         return "".join(out)
 
 
-def _words(*items: str | Word) -> tuple[Word, ...]:
-    return tuple(item if isinstance(item, Word) else Word.of(item) for item in items)
+Arg: TypeAlias = str | Word
+"""One argument of a :class:`CommandLine`: a :class:`Word`, or a ``str`` taken literally.
+
+Nearly every argument is plain text, and a pod script renders dozens per container: plain
+text skips building a ``Word`` for each (``"x"`` means ``Word.of("x")``).
+"""
+
+
+def _assignment(name: str, value: Arg) -> str:
+    # NAME=VALUE as one word: "NAME=" joins the value's leading text, so that the two are
+    # quoted as one run ('A=b c', not 'A=''b c').
+    if isinstance(value, str):
+        return quote(name + "=" + value)
+    return Word.of(name + "=", *value.parts).shell()
+
+
+def _resolved_word(arg: Arg, workdir: str, environ: Mapping[str, str] | None) -> str:
+    return arg if isinstance(arg, str) else arg.resolve(workdir, environ)
 
 
 @attrs.frozen(kw_only=True)
 class CommandLine:
     """A command to run: its arguments and the variables to add to its environment.
 
-    ``env`` is added on top of the environment the command inherits (the job's); later entries
-    win. ``may_fail`` marks a step whose failure is expected and harmless (removing a container
-    that may not exist): runners ignore its exit code.
+    Each argument, and each variable's value, is one word (see :data:`Arg`). ``env`` is added
+    on top of the environment the command inherits (the job's); later entries win.
+    ``may_fail`` marks a step whose failure is expected and harmless (removing a container that
+    may not exist): runners ignore its exit code.
     """
 
-    argv: tuple[Word, ...]
-    env: tuple[tuple[str, Word], ...] = ()
+    argv: tuple[Arg, ...]
+    env: tuple[tuple[str, Arg], ...] = ()
     may_fail: bool = False
 
     def shell_words(self) -> tuple[str, ...]:
@@ -201,12 +221,12 @@ class CommandLine:
         assignments because names such as ``APPTAINERENV_my.var`` are valid in an environment
         but not in shell syntax.
         """
-        words = tuple(word.shell() for word in self.argv)
+        words = [quote(arg) if isinstance(arg, str) else arg.shell() for arg in self.argv]
         if not self.env:
-            return words
-        assignments = tuple(Word.of(name + "=", *value.parts).shell() for name, value in self.env)
+            return tuple(words)
+        assignments = [_assignment(name, value) for name, value in self.env]
         # A name starting with "-" would be read by env as an option.
-        marker = ("--",) if any(name.startswith("-") for name, _ in self.env) else ()
+        marker = ("--",) if any([name.startswith("-") for name, _ in self.env]) else ()
         return ("env", *marker, *assignments, *words)
 
     def shell(self) -> str:
@@ -215,11 +235,11 @@ class CommandLine:
 
     def resolve(self, workdir: str, environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
         """The argument vector, for running the command without a shell."""
-        return tuple(word.resolve(workdir, environ) for word in self.argv)
+        return tuple([_resolved_word(arg, workdir, environ) for arg in self.argv])
 
     def resolve_env(self, workdir: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
         """The variables to add to the inherited environment, resolved."""
-        return {name: value.resolve(workdir, environ) for name, value in self.env}
+        return {name: _resolved_word(value, workdir, environ) for name, value in self.env}
 
 
 @attrs.frozen(kw_only=True)
@@ -249,6 +269,10 @@ class RuntimeSetup:
 
     directories: tuple[str, ...] = ()
     files: tuple[FileToWrite, ...] = ()
+
+
+_NO_SETUP = RuntimeSetup()
+"""What apptainer, singularity and podman need: nothing."""
 
 
 def task_commands(job: Job, task: Task) -> TaskCommands:
@@ -281,7 +305,7 @@ def runtime_setup(job: Job) -> RuntimeSetup:
             directories=(ENROOT_DIR,),
             files=tuple(_enroot_rc_file(task) for task in job.all_tasks),
         )
-    return RuntimeSetup()
+    return _NO_SETUP
 
 
 # --- shared helpers -----------------------------------------------------------------------
@@ -294,11 +318,9 @@ def _task_path(task: Task, field: str) -> str:
 
 
 def _environment(task: Task) -> tuple[tuple[str, str], ...]:
-    # Kubernetes lets a later entry with the same name win; keep one entry per name.
-    merged: dict[str, str] = {}
-    for var in task.env:
-        merged[var.name] = var.value
-    return tuple(merged.items())
+    # Kubernetes lets a later entry with the same name win; keep one entry per name, where
+    # the name first appeared.
+    return tuple({var.name: var.value for var in task.env}.items())
 
 
 def _identity(job: Job, task: Task) -> tuple[int | None, int | None]:
@@ -317,16 +339,10 @@ def _source(mount: Mount) -> Word:
     return Word.of(mount.source) if mount.host else Word.in_workdir(mount.source)
 
 
-def _under_mpi(job: Job, argv: tuple[Word, ...]) -> tuple[Word, ...]:
+def _under_mpi(job: Job, argv: list[Arg]) -> tuple[Arg, ...]:
     if job.mpi_options is None:
-        return argv
-    prefix = (
-        Word.of("mpiexec"),
-        Word.of("-np"),
-        Word.of(EnvRef("SLURM_NTASKS")),
-        *_words(*job.mpi_options),
-    )
-    return prefix + argv
+        return tuple(argv)
+    return ("mpiexec", "-np", Word.of(EnvRef("SLURM_NTASKS")), *job.mpi_options, *argv)
 
 
 # --- apptainer / singularity --------------------------------------------------------------
@@ -336,7 +352,7 @@ def _apptainer(job: Job, task: Task) -> TaskCommands:
     runtime = job.runtime
     prefix = "APPTAINERENV_" if runtime.kind == "apptainer" else "SINGULARITYENV_"
     command = _command(task)
-    argv: list[str | Word] = [runtime.binary, "exec" if command is not None else "run"]
+    argv: list[Arg] = [runtime.binary, "exec" if command is not None else "run"]
     argv += runtime.options
     if "--no-eval" not in runtime.options:
         argv.append("--no-eval")
@@ -350,8 +366,8 @@ def _apptainer(job: Job, task: Task) -> TaskCommands:
     argv.append(task.image)
     argv += command or ()
     argv += task.args
-    env = tuple((prefix + name, Word.of(value)) for name, value in _environment(task))
-    return TaskCommands(task=task, run=CommandLine(argv=_under_mpi(job, _words(*argv)), env=env))
+    env = tuple([(prefix + name, value) for name, value in _environment(task)])
+    return TaskCommands(task=task, run=CommandLine(argv=_under_mpi(job, argv), env=env))
 
 
 # --- enroot -------------------------------------------------------------------------------
@@ -414,21 +430,19 @@ def _enroot(job: Job, task: Task) -> TaskCommands:
     name = _enroot_container(job, task)
     prepare: list[CommandLine] = [
         # A requeued job finds the container of its previous run.
-        CommandLine(argv=_words(binary, "remove", "--force", name), may_fail=True)
+        CommandLine(argv=(binary, "remove", "--force", name), may_fail=True)
     ]
     if _enroot_local_image(task.image):
-        prepare.append(CommandLine(argv=_words(binary, "create", "--name", name, task.image)))
+        prepare.append(CommandLine(argv=(binary, "create", "--name", name, task.image)))
     else:
         image_file = Word.in_workdir(f"{ENROOT_DIR}/{task.log_name}.sqsh")
         prepare += [
-            CommandLine(argv=_words("rm", "-f", "--", image_file)),
-            CommandLine(
-                argv=_words(binary, "import", "--output", image_file, _enroot_uri(task.image))
-            ),
-            CommandLine(argv=_words(binary, "create", "--name", name, image_file)),
-            CommandLine(argv=_words("rm", "-f", "--", image_file)),
+            CommandLine(argv=("rm", "-f", "--", image_file)),
+            CommandLine(argv=(binary, "import", "--output", image_file, _enroot_uri(task.image))),
+            CommandLine(argv=(binary, "create", "--name", name, image_file)),
+            CommandLine(argv=("rm", "-f", "--", image_file)),
         ]
-    argv: list[str | Word] = [binary, "start", *runtime.options]
+    argv: list[Arg] = [binary, "start", *runtime.options]
     argv += ["--rc", Word.in_workdir(f"{ENROOT_DIR}/{task.log_name}.rc")]
     if not task.read_only_root:
         argv.append("--rw")
@@ -447,8 +461,8 @@ def _enroot(job: Job, task: Task) -> TaskCommands:
     return TaskCommands(
         task=task,
         prepare=tuple(prepare),
-        run=CommandLine(argv=_under_mpi(job, _words(*argv))),
-        cleanup=(CommandLine(argv=_words(binary, "remove", "--force", name), may_fail=True),),
+        run=CommandLine(argv=_under_mpi(job, argv)),
+        cleanup=(CommandLine(argv=(binary, "remove", "--force", name), may_fail=True),),
     )
 
 
@@ -457,7 +471,7 @@ def _enroot(job: Job, task: Task) -> TaskCommands:
 
 def _podman(job: Job, task: Task) -> TaskCommands:
     runtime = job.runtime
-    argv: list[str | Word] = [runtime.binary, "run", "--rm", *runtime.options]
+    argv: list[Arg] = [runtime.binary, "run", "--rm", *runtime.options]
     # The containers of a pod share one network namespace (they reach each other on
     # localhost); the host's is the one every other runtime here gives them.
     if not any(opt.startswith(("--network", "--net")) for opt in runtime.options):
@@ -483,7 +497,7 @@ def _podman(job: Job, task: Task) -> TaskCommands:
         argv += ["--entrypoint", json.dumps(list(command), ensure_ascii=False)]
     argv.append(task.image)
     argv += task.args
-    return TaskCommands(task=task, run=CommandLine(argv=_under_mpi(job, _words(*argv))))
+    return TaskCommands(task=task, run=CommandLine(argv=_under_mpi(job, argv)))
 
 
 # --- bwrap --------------------------------------------------------------------------------
@@ -527,7 +541,7 @@ def _bwrap(job: Job, task: Task) -> TaskCommands:
     targets = [mount.target for mount in task.mounts]
     if task.working_dir:
         targets.append(task.working_dir)
-    argv: list[str | Word] = [runtime.binary, *runtime.options]
+    argv: list[Arg] = [runtime.binary, *runtime.options]
     argv += ["--die-with-parent", "--unshare-pid"]
     for directory in _HOST_SYSTEM_DIRS:
         argv += ["--ro-bind-try", directory, directory]
@@ -569,4 +583,4 @@ def _bwrap(job: Job, task: Task) -> TaskCommands:
     for name, value in environment:
         argv += ["--setenv", name, value]
     argv += ["--", *command, *task.args]
-    return TaskCommands(task=task, run=CommandLine(argv=_under_mpi(job, _words(*argv))))
+    return TaskCommands(task=task, run=CommandLine(argv=_under_mpi(job, argv)))

@@ -95,6 +95,17 @@ def test_a_command_line_sets_its_environment_with_env() -> None:
     assert dashed.shell_words() == ("env", "--", "-x=1", "run")
 
 
+def test_plain_text_arguments_are_literal_words() -> None:
+    plain = CommandLine(argv=("run", "a b", ""), env=(("A", "x y"), ("B", "")))
+    words = CommandLine(
+        argv=(Word.of("run"), Word.of("a b"), Word.of("")),
+        env=(("A", Word.of("x y")), ("B", Word.of(""))),
+    )
+    assert plain.shell() == words.shell() == "env 'A=x y' 'B=' run 'a b' ''"
+    assert plain.resolve("/w") == words.resolve("/w") == ("run", "a b", "")
+    assert plain.resolve_env("/w") == words.resolve_env("/w") == {"A": "x y", "B": ""}
+
+
 # --- apptainer / singularity ----------------------------------------------------------------
 
 

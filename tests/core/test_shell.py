@@ -44,6 +44,28 @@ def test_quote(word: str, quoted: str) -> None:
 def test_nul_is_refused() -> None:
     with pytest.raises(ValueError, match="NUL"):
         quote("a\0b")
+    with pytest.raises(ValueError, match="NUL"):
+        quote("a" * 1000 + "\0")
+
+
+INERT = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-"
+
+
+@given(st.text(alphabet=st.sampled_from([*INERT, "~", " ", "'", "$", "\u00e9"]), max_size=12))
+def test_a_word_stays_bare_exactly_when_every_character_is_inert_and_it_is_no_assignment(
+    word: str,
+) -> None:
+    name, equals, _ = word.partition("=")
+    assignment = bool(equals) and name.isidentifier() and name.isascii()
+    bare = bool(word) and all(char in INERT for char in word) and not assignment
+    assert (quote(word) == word) == bare
+
+
+def test_long_words_are_quoted_like_short_ones() -> None:
+    assert quote("--x" * 100) == "--x" * 100
+    assert quote("a b" * 100) == "'" + "a b" * 100 + "'"
+    assert quote("N=" * 200) == "'" + "N=" * 200 + "'"
+    assert quote("'" * 300) == "'" + "'\\''" * 300 + "'"
 
 
 def test_quote_words_joins_quoted_words() -> None:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyinterlink.core._errors import PodError
-from pyinterlink.core._job import Artifact, Job, SlurmOption
+from pyinterlink.core._job import Accelerator, Artifact, Job, Resources, SlurmOption
 from pyinterlink.core._slurm import render_slurm, sbatch_line, sbatch_options, sbatch_time
 
 from tests.core.sample_jobs import RUNTIME_KINDS, WORKDIR, gpu, hello, samples
@@ -210,3 +210,27 @@ def test_plain_options_are_written_bare_and_others_double_quoted() -> None:
     assert sbatch_line("--gres=gpu:2") == "#SBATCH --gres=gpu:2"
     assert sbatch_line("--comment=a b") == '#SBATCH "--comment=a b"'
     assert sbatch_line('--comment=say "hi" \\o/') == '#SBATCH "--comment=say \\"hi\\" \\\\o/"'
+
+
+# Pieces of option texts: plain ones, ones sbatch_line quotes or refuses, and halves of the
+# words sbatch splits jobs at, which may meet across two options.
+option_texts = st.lists(
+    st.sampled_from(["--x=", "pack", "het", "JOB", "job", "a b", '"', "#", "\\", "\t", "\n", "é"]),
+    max_size=4,
+).map("".join)
+
+
+@settings(max_examples=300)
+@given(st.lists(option_texts, max_size=5))
+def test_the_header_writes_each_option_as_sbatch_line_does(texts: list[str]) -> None:
+    accelerator = Accelerator(resource="example.com/x", count=1, slurm=tuple(texts))
+    job = attrs.evolve(hello("podman"), resources=Resources(accelerators=(accelerator,)))
+    options = sbatch_options(job)
+    try:
+        expected = [sbatch_line(option) for option in options]
+    except PodError:
+        with pytest.raises(PodError):
+            render_slurm(job)
+        return
+    lines = _script(job).split("\n")
+    assert lines[1 : len(options) + 2] == [*expected, ""]
