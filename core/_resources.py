@@ -111,6 +111,15 @@ def pod_amounts(init: Iterable[ContainerAmounts], apps: Iterable[ContainerAmount
     """max(largest init container, sum of app containers), resource by resource."""
     init = tuple(init)
     apps = tuple(apps)
+    if not init and len(apps) == 1:
+        # Most pods: one container, whose amounts are the pod's.
+        (app,) = apps
+        return PodAmounts(
+            cpu_millis=app.cpu_millis,
+            memory_bytes=app.memory_bytes,
+            extended={k: v for k, v in app.extended.items() if v},
+            ignored=tuple(sorted(set(app.ignored))),
+        )
     names = sorted({name for c in init + apps for name in c.extended})
     extended: dict[str, int] = {}
     for name in names:

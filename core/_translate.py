@@ -193,6 +193,12 @@ def _check_identity(pod: Pod, namespace: str) -> None:
         raise PodError(f"{namespace!r} is not a valid namespace name", path="metadata.namespace")
 
 
+@functools.lru_cache(maxsize=1024)
+def _is_dns_label(name: str) -> bool:
+    # Container names repeat across the pods of a workload: check each spelling once.
+    return len(name) <= 63 and _DNS_LABEL.match(name) is not None
+
+
 def _check_container_names(pod: Pod) -> None:
     seen: set[str] = set()
     for kind, containers in (
@@ -201,7 +207,7 @@ def _check_container_names(pod: Pod) -> None:
     ):
         for index, container in enumerate(containers):
             path = f"spec.{kind}[{index}].name"
-            if not _DNS_LABEL.match(container.name) or len(container.name) > 63:
+            if not _is_dns_label(container.name):
                 raise PodError(
                     f"{container.name!r} is not a valid container name "
                     "(lowercase letters, digits and '-')",
