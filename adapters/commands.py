@@ -61,8 +61,8 @@ class CommandRunner(Protocol):
 
         ``stdin`` is written to the command's standard input (closed after it; ``None``: empty).
         ``env`` adds variables to the command's environment. A non-zero exit status is not an
-        error: it is in the result. Raises :class:`~.errors.CommandTimeout` after ``timeout``
-        seconds (the whole process group is killed), :class:`~.errors.OutputTooLarge` past
+        error: it is in the result. Raises :class:`~.errors.CommandTimeoutError` after ``timeout``
+        seconds (the whole process group is killed), :class:`~.errors.OutputTooLargeError` past
         ``max_output`` bytes, :class:`~.errors.TransportError` when the command cannot be run
         at all. Cancelling the caller kills the command.
         """

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pyinterlink.core import InterlinkError
 
-__all__ = ["CommandTimeout", "OutputTooLarge", "TransportError"]
+__all__ = ["CommandTimeoutError", "OutputTooLargeError", "TransportError"]
 
 
 class TransportError(InterlinkError):
@@ -18,9 +18,9 @@ class TransportError(InterlinkError):
     binary, SSH authentication refused): transient from the caller's point of view."""
 
 
-class CommandTimeout(TransportError):
+class CommandTimeoutError(TransportError):
     """The command did not finish within its timeout; its whole process group was killed."""
 
 
-class OutputTooLarge(TransportError):
+class OutputTooLargeError(TransportError):
     """The command wrote more than the allowed bytes; it was killed."""

@@ -13,7 +13,6 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 import attrs
-
 from pyinterlink.core import Observation, Pod, PodObjects
 from pyinterlink.core.wire import ContainerLogOpts, PingResponse
 
@@ -41,7 +40,7 @@ class StatusAnswer:
 
     pod_uid: str
     found: bool = True
-    observation: Observation = Observation()
+    observation: Observation = attrs.field(factory=Observation)
     job_id: str | None = None
 
 
@@ -51,7 +50,7 @@ class LogRequest:
 
     job: JobRef
     container: str
-    opts: ContainerLogOpts = ContainerLogOpts()
+    opts: ContainerLogOpts = attrs.field(factory=ContainerLogOpts)
     init: bool | None = None
     """Whether ``container`` is an init container; ``None``: the backend finds out."""
 
