@@ -37,9 +37,10 @@ names the line and the field (``line 3.exit_code``), or the file for a status fi
 from __future__ import annotations
 
 import functools
+import operator
 import posixpath
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from types import MappingProxyType
 from typing import Final, Literal
@@ -311,60 +312,10 @@ def squeue_jobs(
     :class:`SchedulerOutputError` naming the line and field; ``ValueError`` when ``fields``
     has no job id or no state (a mistake of the caller, not of the output).
     """
-    _check_fields(fields, "squeue", states={"state", "state_code"})
-    names = [_SQUEUE_NAMES[field] for field in fields]
-    count = len(fields)
-    at = {field: index for index, field in enumerate(fields)}
-    i_id, i_state, i_code = at["job_id"], at.get("state"), at.get("state_code")
-    i_reason, i_start, i_end = at.get("reason"), at.get("start_time"), at.get("end_time")
-    i_exit, i_name = at.get("exit_code"), at.get("name")
-    jobs = []
-    for number, line in _lines(text):
-        if not line.strip():
-            continue
-        values = _split(line, count, number)
-        # The field being read, for the error's path: set as the line is read, so that a
-        # line without errors builds no path.
-        field = i_id
-        try:
-            job_id = _job_id(values[i_id])
-            word = None
-            if i_state is not None:
-                field = i_state
-                word = _state_text(values[i_state])
-            if i_code is not None:
-                field = i_code
-                code = _state_text(values[i_code])
-                if word is not None and word.row is not code.row:
-                    field = i_state if i_state is not None else i_code
-                    raise SchedulerOutputError(
-                        f"state {word.word} and state code {code.word} disagree"
-                    )
-                word = word or code
-            assert word is not None  # _check_fields: one of the two is there
-            exit_status = None
-            if i_exit is not None:
-                field = i_exit
-                exit_status = _wait_status(values[i_exit])
-            started = ended = None
-            if i_start is not None:
-                field = i_start
-                started = _time(values[i_start], tz)
-            if i_end is not None:
-                field = i_end
-                ended = _time(values[i_end], tz)
-        except SchedulerOutputError as exc:
-            raise _at(exc, number, names[field]) from None
-        state = _remote_state(
-            word,
-            reason=values[i_reason] if i_reason is not None else None,
-            started=started,
-            ended=ended,
-            exit_status=exit_status,
-        )
-        name = values[i_name] if i_name is not None else None
-        jobs.append(SlurmJob(job_id=job_id, name=name, state=state))
-    return tuple(jobs)
+    return tuple(
+        SlurmJob(job_id=job_id, name=name, state=state)
+        for job_id, name, state in _squeue_lines(text, tuple(fields), tz)
+    )
 
 
 def parse_squeue(
@@ -372,7 +323,87 @@ def parse_squeue(
 ) -> dict[str, RemoteState]:
     """The state of every job of squeue output, by job id (see :func:`squeue_jobs`); a job
     listed twice keeps its last line."""
-    return {job.job_id: job.state for job in squeue_jobs(text, fields=fields, tz=tz)}
+    return {job_id: state for job_id, _, state in _squeue_lines(text, tuple(fields), tz)}
+
+
+def _squeue_lines(
+    text: str, fields: tuple[SqueueField, ...], tz: tzinfo
+) -> Iterator[tuple[str, str | None, RemoteState]]:
+    """The job id, name and state of every line of squeue output (see :func:`squeue_jobs`)."""
+    _check_fields(fields, "squeue", states={"state", "state_code"})
+    count = len(fields)
+    i_id = fields.index("job_id")
+    i_name = fields.index("name") if "name" in fields else None
+    # A line's state depends on every field but the job id and the name, and the jobs of one
+    # answer share a few of those (PENDING/Priority with the same estimated start, the same
+    # end): the state is read once per distinct rest of the line, and the next poll prints
+    # most lines again. Memoised in UTC only (the backend's SLURM_ENV), as _memo_clock.
+    rest = tuple(index for index in range(count) if index not in (i_id, i_name))
+    shape = tuple(fields[index] for index in rest)
+    # itemgetter picks the key fast, but returns a bare value when there is one index.
+    pick: Callable[[list[str]], tuple[str, ...]] = (
+        operator.itemgetter(*rest) if len(rest) > 1 else lambda values: (values[rest[0]],)
+    )
+    read = _memo_squeue_state if tz is UTC else _squeue_state
+    for number, line in _lines(text):
+        if not line.strip():
+            continue
+        values = _split(line, count, number)
+        try:
+            job_id = _job_id(values[i_id])
+        except SchedulerOutputError as exc:
+            raise _at(exc, number, _SQUEUE_NAMES["job_id"]) from None
+        try:
+            state = read(shape, pick(values), tz)
+        except SchedulerOutputError as exc:
+            raise exc.under(f"line {number}") from None
+        yield job_id, values[i_name] if i_name is not None else None, state
+
+
+def _squeue_state(
+    shape: tuple[SqueueField, ...], values: tuple[str, ...], tz: tzinfo
+) -> RemoteState:
+    """The state a line of squeue output gives: ``values`` are its fields named in ``shape``
+    (every field but the job id and name). Errors name the field (``StartTime``)."""
+    at = dict(zip(shape, values, strict=True))
+    field: SqueueField = "state"  # the field being read, for the error's path
+    try:
+        word = None
+        if "state" in at:
+            word = _state_text(at["state"])
+        if "state_code" in at:
+            field = "state_code"
+            code = _state_text(at["state_code"])
+            if word is not None and word.row is not code.row:
+                field = "state"
+                raise SchedulerOutputError(f"state {word.word} and state code {code.word} disagree")
+            word = word or code
+        assert word is not None  # _check_fields: one of the two is there
+        exit_status = None
+        if "exit_code" in at:
+            field = "exit_code"
+            exit_status = _wait_status(at["exit_code"])
+        started = ended = None
+        if "start_time" in at:
+            field = "start_time"
+            started = _time(at["start_time"], tz)
+        if "end_time" in at:
+            field = "end_time"
+            ended = _time(at["end_time"], tz)
+    except SchedulerOutputError as exc:
+        raise SchedulerOutputError(exc.reason, path=_SQUEUE_NAMES[field]) from None
+    return _remote_state(
+        word,
+        reason=at.get("reason"),
+        started=started,
+        ended=ended,
+        exit_status=exit_status,
+    )
+
+
+# See _squeue_lines. The size holds every distinct line of a poll of 10,000 jobs, so that the
+# next poll, which prints most of them again, reads none of them twice.
+_memo_squeue_state = functools.lru_cache(maxsize=16384)(_squeue_state)
 
 
 # --- sacct ------------------------------------------------------------------------------------
@@ -597,24 +628,30 @@ def parse_slurm_time(text: str, *, tz: tzinfo = UTC, path: str = "") -> datetime
     if stripped in _NO_TIME:
         return None
     try:
-        return _clock(stripped, tz)
+        return (_memo_clock if tz is UTC else _clock)(stripped, tz)
     except SchedulerOutputError as exc:
         raise SchedulerOutputError(exc.reason, path=path) from None
 
 
-@functools.lru_cache(maxsize=4096)
 def _clock(text: str, tz: tzinfo) -> datetime:
-    # Memoised: the jobs of one answer share many start and end times.
     if _TIME.fullmatch(text) is None:
         raise SchedulerOutputError(f"expected a time like 2026-11-23T16:04:16, got {_shown(text)}")
     try:
-        # The pattern holds exactly what fromisoformat reads here, and it reads it fast.
+        # The pattern holds exactly what fromisoformat reads here, and it reads it fast. In
+        # UTC (SLURM_ENV's zone) it also reads the zone: several times faster than replace().
+        if tz is UTC:
+            return datetime.fromisoformat(text + "+00:00")
         return datetime.fromisoformat(text).replace(tzinfo=tz)
     except ValueError as exc:
         raise SchedulerOutputError(f"{text} is not a valid time: {exc}") from None
 
 
-@attrs.frozen(kw_only=True)
+# The jobs of one answer share many start and end times. In UTC only: zones that are equal
+# (the same offset) are one key, yet a time read in one would show the other's name.
+_memo_clock = functools.lru_cache(maxsize=4096)(_clock)
+
+
+@attrs.frozen(kw_only=True, cache_hash=True)  # a key of _meaning's memo, looked up per job
 class _StateWord:
     word: str
     row: SlurmStateRow | None
@@ -703,7 +740,9 @@ def _exit_pair(text: str) -> tuple[int, int | None] | None:
     return int(match[1]), int(match[2]) or None
 
 
+@functools.lru_cache(maxsize=256)
 def _wait_status(text: str) -> tuple[int, int | None] | None:
+    # Memoised: an answer holds a handful of exit statuses (0, 256, 15, 9 …).
     stripped = text.strip()
     if stripped in _NO_EXIT:
         return None

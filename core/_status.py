@@ -36,9 +36,11 @@ observing the same thing twice publishes the same status.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
-from typing import Final, Literal
+import functools
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Final, Literal, NamedTuple
 
 import attrs
 
@@ -84,6 +86,8 @@ POD_FAILED: Final = "PodFailed"
 QUEUED: Final = "Queued"
 CANCELLED: Final = "Cancelled"
 PROVIDER_FAILED: Final = "ProviderFailed"
+
+_NO_STATE: Final = ContainerState()
 
 TERMINAL_PHASES: Final[frozenset[PodPhase]] = frozenset({"Succeeded", "Failed"})
 _PHASE_RANK: Final[Mapping[PodPhase, int]] = {
@@ -224,8 +228,69 @@ def pod_status(
         job = None
     if job is None and not observation.containers and previous is not None:
         return previous
-    walk = _Walk(pod, job, _index_results(pod, observation.containers), previous, now)
-    return walk.status()
+    shape = _shape(pod)
+    results = observation.containers
+    derive = _derive
+    if _in_utc(_observed_times(now, job, results)) and _in_utc(_status_times(previous)):
+        derive = _memo_derive
+    return derive(shape, job, results, previous, now)
+
+
+def _derive(
+    shape: _Shape,
+    job: RemoteState | None,
+    results: tuple[ContainerResult, ...],
+    previous: PodStatus | None,
+    now: datetime,
+) -> PodStatus:
+    """The status :func:`pod_status` publishes, once it has ruled out a terminal ``previous``
+    and an observation without news; ``job`` is ``None`` when the job state is no news."""
+    return _Walk(shape, job, _index_results(shape, results), previous, now).status()
+
+
+# The pods of one workload share a shape, a poll shares ``now``, and pods whose jobs wait
+# share their job state (PENDING, the same reason: one RemoteState from parse_squeue's memo)
+# and, after the first poll, their previous status (one PodStatus from this memo): a poll
+# of many pods derives a status per distinct running or ended job, not one per pod. Only
+# inputs whose times are all in UTC come here (_in_utc).
+_memo_derive = functools.lru_cache(maxsize=4096)(_derive)
+
+
+def _in_utc(times: Iterable[datetime | None]) -> bool:
+    """Whether every time is unset or in UTC, as the backends make them.
+
+    Memos keyed by times take only these: two equal datetimes in different zones are one
+    key, yet the value the memo returns would show the other zone. In UTC, equal is identical.
+    """
+    return all(time is None or time.tzinfo is UTC for time in times)
+
+
+def _observed_times(
+    now: datetime, job: RemoteState | None, results: Iterable[ContainerResult]
+) -> list[datetime | None]:
+    """``now`` and every time of an observation."""
+    times: list[datetime | None] = [now]
+    if job is not None:
+        times += (job.started_at, job.finished_at)
+    for result in results:
+        times += (result.started_at, result.finished_at)
+    return times
+
+
+def _status_times(status: PodStatus | None) -> list[datetime | None]:
+    """Every time of a status (none without one)."""
+    if status is None:
+        return []
+    times = [status.start_time]
+    for condition in status.conditions:
+        times += (condition.last_probe_time, condition.last_transition_time)
+    for container in status.init_container_statuses + status.container_statuses:
+        for state in (container.state, container.last_state):
+            if state.running is not None:
+                times.append(state.running.started_at)
+            if state.terminated is not None:
+                times += (state.terminated.started_at, state.terminated.finished_at)
+    return times
 
 
 def failed_create_status(
@@ -252,13 +317,14 @@ def failed_create_status(
             exit_code=1, reason=reason, message=error, finished_at=now
         )
     )
+    shape = _shape(pod)
     inits = tuple(
-        _container_status(c, state, init=True, previous=prev.init.get(c.name))
-        for c in pod.spec.init_containers
+        _container_status(_Slot(name, image, True, None, prev.init.get(name)), state)
+        for name, image in shape.inits
     )
     apps = tuple(
-        _container_status(c, state, init=False, previous=prev.app.get(c.name))
-        for c in pod.spec.containers
+        _container_status(_Slot(name, image, False, None, prev.app.get(name)), state)
+        for name, image in shape.apps
     )
     return _assemble(
         phase="Failed",
@@ -323,11 +389,32 @@ def _no_reason(terminated: ContainerStateTerminated) -> str:
 # --- the walk -------------------------------------------------------------------------------
 
 
+_Spec = tuple[str, str]
+"""A container of the pod's spec as far as its status shows it: its name and image."""
+_spec_of: Callable[[Container], _Spec] = operator.attrgetter("name", "image")
+
+
+class _Shape(NamedTuple):
+    """All that a status depends on of the pod itself: its containers' names and images.
+
+    The walk sees the pod only through its shape, so that pods of one workload (same
+    containers, different names, arguments, environments) share memoised statuses.
+    """
+
+    inits: tuple[_Spec, ...]
+    apps: tuple[_Spec, ...]
+
+
+def _shape(pod: Pod) -> _Shape:
+    spec = pod.spec
+    return _Shape(tuple(map(_spec_of, spec.init_containers)), tuple(map(_spec_of, spec.containers)))
+
+
 def _index_results(
-    pod: Pod, results: Iterable[ContainerResult]
+    shape: _Shape, results: Iterable[ContainerResult]
 ) -> dict[tuple[bool, str], ContainerResult]:
-    names = {(True, c.name) for c in pod.spec.init_containers}
-    names |= {(False, c.name) for c in pod.spec.containers}
+    names = {(True, name) for name, _ in shape.inits}
+    names |= {(False, name) for name, _ in shape.apps}
     return {(r.init, r.name): r for r in results if (r.init, r.name) in names}
 
 
@@ -342,11 +429,11 @@ class _PreviousIndex:
             self.app = {s.name: s for s in previous.container_statuses}
 
 
-@attrs.frozen(kw_only=True)
-class _Slot:
+class _Slot(NamedTuple):
     """One container of the spec with everything known about it."""
 
-    spec: Container
+    name: str
+    image: str
     init: bool
     result: ContainerResult | None
     previous: ContainerStatus | None
@@ -373,13 +460,12 @@ class _Walk:
 
     def __init__(
         self,
-        pod: Pod,
+        shape: _Shape,
         job: RemoteState | None,
         results: Mapping[tuple[bool, str], ContainerResult],
         previous: PodStatus | None,
         now: datetime,
     ) -> None:
-        self.pod = pod
         self.job = job
         self.rule = JOB_KIND_RULES[job.kind] if job is not None else JOB_KIND_RULES["unknown"]
         self.previous = previous
@@ -387,21 +473,23 @@ class _Walk:
         prev = _PreviousIndex(previous)
         self.inits = [
             _Slot(
-                spec=c,
+                name=name,
+                image=image,
                 init=True,
-                result=results.get((True, c.name)),
-                previous=prev.init.get(c.name),
+                result=results.get((True, name)),
+                previous=prev.init.get(name),
             )
-            for c in pod.spec.init_containers
+            for name, image in shape.inits
         ]
         self.apps = [
             _Slot(
-                spec=c,
+                name=name,
+                image=image,
                 init=False,
-                result=results.get((False, c.name)),
-                previous=prev.app.get(c.name),
+                result=results.get((False, name)),
+                previous=prev.app.get(name),
             )
-            for c in pod.spec.containers
+            for name, image in shape.apps
         ]
         self.note = _job_note(job) if job is not None else ""
         # The init container whose failure stops everything after it.
@@ -414,10 +502,10 @@ class _Walk:
         stages: list[list[_Slot]] = [[slot] for slot in self.inits]
         if self.apps:
             stages.append(self.apps)
-        reached = max(
-            (k for k, stage in enumerate(stages) if any(slot.started for slot in stage)),
-            default=-1,
-        )
+        reached = -1  # the last stage with evidence that it started
+        for k, stage in enumerate(stages):
+            if any(slot.started for slot in stage):
+                reached = k
         states: list[ContainerState] = []
         passed_current = False
         stage_start = self.job.started_at if self.job is not None else None
@@ -468,7 +556,7 @@ class _Walk:
         terminated = state.terminated
         failed = terminated is not None and terminated.exit_code != 0
         if slot.init and failed and self.failed_init is None:
-            self.failed_init = slot.spec.name
+            self.failed_init = slot.name
         return state
 
     def _ended(self, slot: _Slot, stage_start: datetime | None) -> ContainerStateTerminated | None:
@@ -539,12 +627,16 @@ class _Walk:
     def status(self) -> PodStatus:
         init_states, app_states = self.states()
         inits = tuple(
-            _container_status(slot.spec, state, init=True, previous=slot.previous)
-            for slot, state in zip(self.inits, init_states, strict=True)
+            [
+                _container_status(slot, state)
+                for slot, state in zip(self.inits, init_states, strict=True)
+            ]
         )
         apps = tuple(
-            _container_status(slot.spec, state, init=False, previous=slot.previous)
-            for slot, state in zip(self.apps, app_states, strict=True)
+            [
+                _container_status(slot, state)
+                for slot, state in zip(self.apps, app_states, strict=True)
+            ]
         )
         fresh = self._phase(app_states)
         phase = fresh
@@ -672,21 +764,20 @@ def _init_progress(inits: Sequence[ContainerStatus]) -> str | None:
     return None
 
 
-def _container_status(
-    spec: Container, state: ContainerState, *, init: bool, previous: ContainerStatus | None
-) -> ContainerStatus:
+def _container_status(slot: _Slot, state: ContainerState) -> ContainerStatus:
     running = state.running is not None
     terminated = state.terminated
+    previous = slot.previous
     # An init container is ready once it completed (the kubelet's rule); an app container
     # while it runs, since nothing probes offloaded containers.
-    ready = terminated is not None and terminated.exit_code == 0 if init else running
+    ready = terminated is not None and terminated.exit_code == 0 if slot.init else running
     return ContainerStatus(
-        name=spec.name,
+        name=slot.name,
         state=state,
-        last_state=previous.last_state if previous is not None else ContainerState(),
+        last_state=previous.last_state if previous is not None else _NO_STATE,
         ready=ready,
         restart_count=previous.restart_count if previous is not None else 0,
-        image=spec.image,
+        image=slot.image,
         image_id=previous.image_id if previous is not None else "",
         container_id=previous.container_id if previous is not None else "",
         started=running,
@@ -704,14 +795,25 @@ def _assemble(
     previous: PodStatus | None,
     now: datetime,
 ) -> PodStatus:
-    conditions = _conditions(phase, inits, apps, waiting_note)
-    before = {c.type: c for c in previous.conditions} if previous is not None else {}
-    stamped = [_stamp(c, before.get(c.type), now) for c in conditions]
+    readiness = _Readiness(
+        phase=phase,
+        incomplete=tuple([s.name for s in inits if not _all_completed([s.state])]),
+        app_started=any(
+            s.state.running is not None or s.state.terminated is not None for s in apps
+        ),
+        unready=tuple([s.name for s in apps if not s.ready]),
+        no_apps=not apps,
+        waiting_note=waiting_note,
+    )
+    before = previous.conditions if previous is not None else ()
+    derive = _conditions
+    if _in_utc([now, *[c.last_transition_time for c in before]]):
+        derive = _memo_conditions  # see _in_utc
     return PodStatus(
         phase=phase,
         reason=reason,
         message=message,
-        conditions=tuple(stamped),
+        conditions=derive(readiness, before, now),
         init_container_statuses=inits,
         container_statuses=apps,
         start_time=previous.start_time if previous is not None and previous.start_time else now,
@@ -720,31 +822,54 @@ def _assemble(
     )
 
 
-def _stamp(condition: PodCondition, old: PodCondition | None, now: datetime) -> PodCondition:
-    """``lastTransitionTime`` moves only when the status does (``old`` is the previous one)."""
-    if old is None or old.status != condition.status:
-        return attrs.evolve(condition, last_transition_time=now)
-    return attrs.evolve(condition, last_transition_time=old.last_transition_time)
+class _Readiness(NamedTuple):
+    """What the pod's conditions say, besides their times."""
+
+    phase: PodPhase
+    incomplete: tuple[str, ...]
+    """The init containers that have not completed."""
+    app_started: bool
+    """Whether an app container has started."""
+    unready: tuple[str, ...]
+    """The app containers that are not ready."""
+    no_apps: bool
+    waiting_note: str
+    """Why the job waits, when it does."""
 
 
 def _conditions(
-    phase: PodPhase,
-    inits: Sequence[ContainerStatus],
-    apps: Sequence[ContainerStatus],
-    waiting_note: str,
-) -> list[PodCondition]:
-    """PodScheduled, Initialized, ContainersReady and Ready (the kubelet's rules, no probes)."""
-    scheduled = PodCondition(type="PodScheduled", status="True")
-    incomplete = [s.name for s in inits if not _all_completed([s.state])]
-    app_started = any(s.state.running is not None or s.state.terminated is not None for s in apps)
+    readiness: _Readiness, before: tuple[PodCondition, ...], now: datetime
+) -> tuple[PodCondition, ...]:
+    """PodScheduled, Initialized, ContainersReady and Ready (the kubelet's rules, no probes),
+    each with its ``lastTransitionTime``: ``now`` if it is new or changed its status since
+    ``before`` (the previous conditions), else the time it had."""
+    old = {c.type: c for c in before}
+
+    def stamped(
+        type_: str, status: ConditionStatus, reason: str = "", message: str = ""
+    ) -> PodCondition:
+        # lastTransitionTime moves only when the status does.
+        last = old.get(type_)
+        return PodCondition(
+            type=type_,
+            status=status,
+            reason=reason,
+            message=message,
+            last_transition_time=(
+                now if last is None or last.status != status else last.last_transition_time
+            ),
+        )
+
+    phase, incomplete, app_started, unready, no_apps, waiting_note = readiness
+    scheduled = stamped("PodScheduled", "True")
     if not incomplete or app_started or phase == "Succeeded":
-        initialized = PodCondition(type="Initialized", status="True")
+        initialized = stamped("Initialized", "True")
     else:
-        initialized = PodCondition(
-            type="Initialized",
-            status="False",
-            reason=CONTAINERS_NOT_INITIALIZED,
-            message=f"containers with incomplete status: [{' '.join(incomplete)}]",
+        initialized = stamped(
+            "Initialized",
+            "False",
+            CONTAINERS_NOT_INITIALIZED,
+            f"containers with incomplete status: [{' '.join(incomplete)}]",
         )
     status: ConditionStatus
     if phase in TERMINAL_PHASES:
@@ -752,13 +877,17 @@ def _conditions(
         reason = POD_COMPLETED if phase == "Succeeded" else POD_FAILED
         message = ""
     else:
-        unready = [s.name for s in apps if not s.ready]
-        status = "False" if unready or not apps else "True"
+        status = "False" if unready or no_apps else "True"
         reason = CONTAINERS_NOT_READY if status == "False" else ""
         message = ""
         if status == "False":
             # While the job waits, say why: the scheduler's reason is the useful one.
             message = waiting_note or f"containers with unready status: [{' '.join(unready)}]"
-    ready = PodCondition(type="Ready", status=status, reason=reason, message=message)
-    containers_ready = attrs.evolve(ready, type="ContainersReady")
-    return [scheduled, initialized, containers_ready, ready]
+    containers_ready = stamped("ContainersReady", status, reason, message)
+    ready = stamped("Ready", status, reason, message)
+    return (scheduled, initialized, containers_ready, ready)
+
+
+# The statuses of one poll share a handful of condition sets (a few phases, reasons and
+# shapes), all stamped with the same ``now``.
+_memo_conditions = functools.lru_cache(maxsize=1024)(_conditions)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
 import attrs
+import pyinterlink.core._slurm_status as slurm_status
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -343,6 +344,63 @@ def test_many_jobs_in_one_answer(
     ]
     parsed = parse_squeue("\n".join(lines) + "\n", tz=tz)
     assert parsed == {str(number): state for number, ((state, _), _) in enumerate(drawn, start=1)}
+
+
+# --- memos: a line read again is what reading it gives -----------------------------------------
+
+# UTC; a zone equal to UTC that prints differently; another offset.
+MEMO_ZONES = (UTC, timezone(timedelta(0), "Z"), timezone(timedelta(hours=1)))
+
+
+def _read_afresh(text: str, tz: tzinfo) -> dict[str, RemoteState]:
+    """parse_squeue with every memo emptied first: what reading the text gives."""
+    for memo in (
+        slurm_status._memo_squeue_state,
+        slurm_status._memo_clock,
+        slurm_status._state_text,
+        slurm_status._meaning,
+        slurm_status._wait_status,
+    ):
+        memo.cache_clear()
+    return parse_squeue(text, tz=tz)
+
+
+@given(
+    st.lists(st.tuples(states(), names), min_size=1, max_size=8),
+    st.sampled_from(MEMO_ZONES),
+    st.sampled_from(MEMO_ZONES),
+)
+def test_memoised_lines_are_what_reading_them_gives(
+    drawn: list[tuple[tuple[RemoteState, Noise], str]], twin_tz: tzinfo, tz: tzinfo
+) -> None:
+    # Each state twice in the answer (two jobs in the same state), and first in another
+    # answer (other job ids and names, times read in an equal or another zone), so that
+    # every line of the answer can come from a memo.
+    printed = [_printed(state, noise) for (state, noise), _ in drawn]
+    twin = [render_squeue(f"9{n}", f"twin-{n}", p, tz) for n, p in enumerate(printed)]
+    parse_squeue("\n".join(twin), tz=twin_tz)
+    lines = [
+        render_squeue(f"{copy}{n}", f"{name}-{copy}", p, tz)
+        for copy in (1, 2)
+        for n, (p, (_, name)) in enumerate(zip(printed, drawn, strict=True))
+    ]
+    text = "\n".join(lines) + "\n"
+    parsed = parse_squeue(text, tz=tz)
+    assert repr(parsed) == repr(_read_afresh(text, tz))
+    assert parsed == {
+        f"{copy}{n}": state for copy in (1, 2) for n, ((state, _), _) in enumerate(drawn)
+    }
+
+
+def test_a_bad_line_fails_every_time() -> None:
+    # Errors are not memoised: the same bad line fails again, at its own line.
+    good = "1|RUNNING|None|2026-11-23T16:04:16|NONE|0|a\n"
+    bad = "2|RUNNING|None|2026-11-23T16:04:16|tomorrow|0|b\n"
+    for text, path in ((bad, "line 1.EndTime"), (good + bad, "line 2.EndTime")):
+        for _ in range(2):
+            with pytest.raises(SchedulerOutputError) as caught:
+                parse_squeue(text)
+            assert caught.value.path == path
 
 
 @given(st.integers(0, 255))

@@ -13,10 +13,11 @@ import itertools
 import os
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
 import attrs
+import pyinterlink.core._status as status_module
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -799,6 +800,119 @@ def test_seeing_the_same_thing_again_later_publishes_the_same_status(
     statuses = run(pod, observations_)
     last, observation = statuses[-1], observations_[-1]
     assert pod_status(pod, observation, previous=last, now=at(99999)) == last
+
+
+# --- memos: the fast path gives what the derivation gives ----------------------------------
+#
+# pod_status memoises whole derivations (keyed by the pod's shape, the observation, the
+# previous status and now) and condition sets. These check that a memoised answer is exactly,
+# repr and time zones included, what deriving it afresh gives, also when the memo was filled
+# by another pod of the same shape with equal inputs in an equal but different time zone.
+
+# UTC; a zone equal to UTC that prints differently; another offset.
+ZONES = (UTC, timezone(timedelta(0), "Z"), timezone(timedelta(hours=1)))
+
+
+def in_zone(observation: Observation, zone: tzinfo) -> Observation:
+    """The same observation (equal, as values) with every time shown in ``zone``."""
+
+    def moved(moment: datetime | None) -> datetime | None:
+        return moment.astimezone(zone) if moment is not None else None
+
+    job_ = observation.job
+    if job_ is not None:
+        job_ = attrs.evolve(
+            job_, started_at=moved(job_.started_at), finished_at=moved(job_.finished_at)
+        )
+    results = tuple(
+        attrs.evolve(r, started_at=moved(r.started_at), finished_at=moved(r.finished_at))
+        for r in observation.containers
+    )
+    return Observation(job=job_, containers=results)
+
+
+def twin_of(pod: Pod) -> Pod:
+    """Another pod of the same shape (container names and images), different otherwise."""
+    return attrs.evolve(
+        pod,
+        metadata=ObjectMeta(name="twin", namespace="other", uid="u-2"),
+        spec=attrs.evolve(
+            pod.spec,
+            containers=tuple(
+                attrs.evolve(c, command=("sh",), args=("-c", "true")) for c in pod.spec.containers
+            ),
+            restart_policy="Always",
+        ),
+    )
+
+
+def fresh(
+    pod: Pod, observation: Observation, *, previous: PodStatus | None, now: datetime
+) -> PodStatus:
+    """pod_status with every memo emptied first: the derivation itself."""
+    status_module._memo_derive.cache_clear()
+    status_module._memo_conditions.cache_clear()
+    return pod_status(pod, observation, previous=previous, now=now)
+
+
+def run_in(
+    pod: Pod, history: Sequence[Observation], zone: tzinfo
+) -> list[tuple[Observation, PodStatus | None, datetime, PodStatus]]:
+    """Each step of ``history`` in ``zone``: its observation, previous, now and status."""
+    steps: list[tuple[Observation, PodStatus | None, datetime, PodStatus]] = []
+    previous: PodStatus | None = None
+    for step, observation in enumerate(history):
+        seen, now = in_zone(observation, zone), at(2000 + step).astimezone(zone)
+        status = pod_status(pod, seen, previous=previous, now=now)
+        steps.append((seen, previous, now, status))
+        previous = status
+    return steps
+
+
+@settings(max_examples=150, deadline=None)
+@given(histories(), st.sampled_from(ZONES), st.sampled_from(ZONES))
+def test_memoised_statuses_are_what_the_derivation_gives(
+    history: tuple[Pod, list[Observation]], twin_zone: tzinfo, zone: tzinfo
+) -> None:
+    pod, observations_ = history
+    run_in(twin_of(pod), observations_, twin_zone)  # fills the memos with equal keys
+    for seen, previous, now, status in run_in(pod, observations_, zone):
+        assert repr(status) == repr(fresh(pod, seen, previous=previous, now=now))
+
+
+@settings(max_examples=100, deadline=None)
+@given(pods(), st.lists(remote_states, min_size=1, max_size=4), st.sampled_from(ZONES))
+def test_a_first_poll_of_many_pods_is_what_the_derivation_gives(
+    pod: Pod, jobs: list[RemoteState], zone: tzinfo
+) -> None:
+    # One poll: one now, the same job states seen by several pods of one shape.
+    now = at(5000).astimezone(zone)
+    seen = [in_zone(Observation(job=remote), zone) for remote in jobs]
+    first = [pod_status(pod, each, previous=None, now=now) for each in seen]
+    again = [pod_status(twin_of(pod), each, previous=None, now=now) for each in seen]
+    for observation, status, twin_status in zip(seen, first, again, strict=True):
+        expected = repr(fresh(pod, observation, previous=None, now=now))
+        assert repr(status) == repr(twin_status) == expected
+
+
+def test_times_outside_utc_are_not_memoised() -> None:
+    # Equal instants, two zones: each status shows the zone it was given.
+    utc_now = at(60)
+    named = timezone(timedelta(0), "Z")
+    remote = job("running", raw="RUNNING", started_at=at(0))
+    in_utc = pod_status(POD, Observation(job=remote), previous=None, now=utc_now)
+    in_named = pod_status(
+        POD,
+        in_zone(Observation(job=remote), named),
+        previous=None,
+        now=utc_now.astimezone(named),
+    )
+    assert in_utc == in_named
+    assert in_utc.start_time is not None and in_utc.start_time.tzinfo is UTC
+    assert in_named.start_time is not None and in_named.start_time.tzinfo is named
+    running = in_named.container_statuses[0].state.running
+    assert running is not None and running.started_at is not None
+    assert running.started_at.tzinfo is named
 
 
 # Every job state with every container situation: a well-formed status, first or later.
