@@ -2,8 +2,8 @@
 
 Run from the repository root::
 
-    .venv/bin/python -m bench.status              # the table (about 15 s)
-    .venv/bin/python -m bench.status --steady     # plus the poll after (same jobs, 30 s later)
+    .venv/bin/python -m bench.status              # the table (about 5 s)
+    .venv/bin/python -m bench.status --steady     # plus the poll after (about 10 s)
     .venv/bin/python -m bench.status --profile    # plus what memos cannot remove, and cProfile
 
 The backend asks squeue about every job it tracks in one call (``squeue_argv``, format
