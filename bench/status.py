@@ -383,7 +383,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{'met' if ratio <= GOAL_RATIO else 'NOT met'}"
     )
     if args.profile:
-        profile(*extra, top=args.top)
+        first_extra, second_extra = extra
+        profile(first_extra, second_extra, top=args.top)
     return 0
 
 
