@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
 import attrs
 from pyinterlink.core import Observation, Pod, PodObjects
@@ -56,7 +57,7 @@ class LogRequest:
 
 
 class Backend(Protocol):
-    """A site that runs pods as jobs."""
+    """A site that runs pods as jobs; used as ``async with backend: ...``."""
 
     name: str
 
@@ -87,4 +88,17 @@ class Backend(Protocol):
 
     async def aclose(self) -> None:
         """Release connections and background tasks; idempotent."""
+        ...
+
+    async def __aenter__(self) -> Self:
+        """Start what the backend runs in the background (a task group, a connection)."""
+        ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """:meth:`aclose`."""
         ...

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
 from pyinterlink.core import InterlinkError
 
-from . import render
+from . import render, run
 
 __all__ = ["build_parser", "main"]
 
@@ -21,12 +22,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     render.add_parser(commands)
+    run.add_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: returns the process exit status (0 success, 1 bad input, 2 usage)."""
     args = build_parser().parse_args(argv)
+    # Backends report what the user should know (images not pulled, a pod left behind)
+    # through logging; show it like the rest of the command's messages.
+    logging.basicConfig(format="interlink: %(message)s", level=logging.WARNING)
     try:
         status: int = args.handler(args)
     except InterlinkError as exc:

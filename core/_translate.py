@@ -140,8 +140,6 @@ def translate(pod: Pod, objects: PodObjects, site: SiteConfig) -> Job:
         _task(c, a, init=False, path=f"spec.containers[{i}]", context=context)
         for i, (c, a) in enumerate(zip(pod.spec.containers, app_amounts, strict=True))
     )
-    if runtime.kind == "bwrap":
-        warnings.append("the bwrap runtime runs the host userland: container images are not used")
 
     if options.pre_exec is not None and not site.allow_pre_exec:
         raise PolicyError(

@@ -106,6 +106,12 @@ class ScriptedBackend:
     async def aclose(self) -> None:
         return None
 
+    async def __aenter__(self) -> ScriptedBackend:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
 
 class Recorder:
     def __init__(self) -> None:
