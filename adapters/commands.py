@@ -59,12 +59,20 @@ class CommandRunner(Protocol):
     ) -> CommandResult:
         """Run ``argv`` to completion and return how it ended.
 
-        ``stdin`` is written to the command's standard input (closed after it; ``None``: empty).
-        ``env`` adds variables to the command's environment. A non-zero exit status is not an
-        error: it is in the result. Raises :class:`~.errors.CommandTimeoutError` after ``timeout``
-        seconds (the whole process group is killed), :class:`~.errors.OutputTooLargeError` past
-        ``max_output`` bytes, :class:`~.errors.TransportError` when the command cannot be run
-        at all. Cancelling the caller kills the command.
+        ``argv[0]`` is a program (found on ``PATH``, the one in ``env`` if it sets one), never
+        a shell builtin or function; every word arrives exactly as given. ``stdin`` is written
+        to the command's standard input (closed after it; ``None``: empty). ``env`` adds
+        variables to the command's environment. A non-zero exit status is not an error: it is
+        in the result (a command killed by a signal: the negated signal locally, the remote
+        shell's ``128 + signal`` over SSH).
+
+        Raises :class:`~.errors.CommandTimeoutError` after ``timeout`` seconds and
+        :class:`~.errors.OutputTooLargeError` past ``max_output`` bytes of stdout or of
+        stderr; in both cases, and when the caller is cancelled, the command's whole process
+        group is ended (SIGTERM, then SIGKILL after a grace period). Raises
+        :class:`~.errors.TransportError` when the command cannot be run at all (no such
+        program, not executable, host unreachable or refusing us), and ``ValueError`` for
+        what no process can receive (an empty argv, NUL bytes, ``=`` in a variable's name).
         """
         ...
 
@@ -73,8 +81,10 @@ class CommandRunner(Protocol):
     ) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
         """Run ``argv`` and yield its standard output in chunks as they come.
 
-        Leaving the context (or cancelling) kills the command. The iterator ends when the
-        command ends. Raises :class:`~.errors.TransportError` when it cannot be started.
+        Leaving the context (or cancelling) ends the command's whole process group. The
+        iterator ends when the command ends; its exit status and stderr are not reported.
+        Raises :class:`~.errors.TransportError` when it cannot be started (on entering the
+        context) or when the transport is lost while it runs (from the iterator).
         """
         ...
 
