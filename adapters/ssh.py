@@ -100,6 +100,13 @@ def _options(options: Iterable[str]) -> tuple[str, ...]:
     return tuple(options)
 
 
+def _check_config_path(
+    _instance: object, attribute: attrs.Attribute[str | None], path: str | None
+) -> None:
+    if path is not None and '"' in path:
+        raise ValueError(f"ssh cannot read a {attribute.name} path with a double quote: {path!r}")
+
+
 def _check_host(_instance: object, _attribute: object, host: str) -> None:
     if not host or host.startswith("-") or any(c.isspace() for c in host):
         raise ValueError(f"invalid SSH host {host!r}")
@@ -141,7 +148,9 @@ class SSHTarget:
     user: str | None = None
     identity_file: str | None = attrs.field(default=None, converter=_optional_path)
     """A private key to use, and no other (``IdentitiesOnly=yes``)."""
-    known_hosts: str | None = attrs.field(default=None, converter=_optional_path)
+    known_hosts: str | None = attrs.field(
+        default=None, converter=_optional_path, validator=_check_config_path
+    )
     """The known_hosts file to check the host's key against (``None``: ssh's default)."""
     strict_host_key_checking: StrictHostKeyChecking = attrs.field(
         default="yes", validator=attrs.validators.in_(("yes", "accept-new"))
@@ -323,6 +332,8 @@ class SSHRunner:
         self.target = target
         self.kill_grace = kill_grace
         self._control_dir = None if control_dir is None else os.fspath(control_dir)
+        if self._control_dir is not None and '"' in self._control_dir:
+            raise ValueError(f"ssh cannot read a control_dir with a double quote: {control_dir!r}")
         self._owns_control_dir = False
         self._tag = f"pyinterlink-{secrets.token_hex(8)}"
         self._master_lock = anyio.Lock()
@@ -336,19 +347,29 @@ class SSHRunner:
 
     @property
     def control_path(self) -> str:
-        """The control socket of the master connection, as ssh's ``ControlPath`` (``%C``: a
-        hash of the destination)."""
-        return os.path.join(self._control_directory(), "%C")
+        """The control socket of the master connection, as the value of ssh's
+        ``-o ControlPath=`` (``%C``: a hash of the destination), for ``ssh -O check``."""
+        return _quote_config_value(self.control_directory, then="/%C")
+
+    @property
+    def control_directory(self) -> str:
+        """The directory of the control socket (made when first needed)."""
+        return self._control_directory()
 
     def _control_directory(self) -> str:
         if self._control_dir is None:
             base = os.environ.get("XDG_RUNTIME_DIR")
             if not base or not os.path.isdir(base) or len(base) > 40:
                 base = None
-            directory = tempfile.mkdtemp(prefix="pyinterlink-ssh-", dir=base)
-            if len(directory) > 60:  # a socket's path has room for about 100 bytes
-                os.rmdir(directory)
-                directory = tempfile.mkdtemp(prefix="pyinterlink-ssh-", dir="/tmp")
+            try:
+                directory = tempfile.mkdtemp(prefix="pyinterlink-ssh-", dir=base)
+                if len(directory) > 60:  # a socket's path has room for about 100 bytes
+                    os.rmdir(directory)
+                    directory = tempfile.mkdtemp(prefix="pyinterlink-ssh-", dir="/tmp")
+            except OSError as exc:
+                raise TransportError(
+                    f"cannot make a private directory for the ssh control socket: {exc}"
+                ) from exc
             self._control_dir = directory
             self._owns_control_dir = True
         return self._control_dir
@@ -384,8 +405,7 @@ class SSHRunner:
         if control == "none":
             argv += ["-o", "ControlMaster=no", "-o", "ControlPath=none"]
         else:
-            control_path = _quote_config_value(self._control_directory(), then="/%C")
-            argv += ["-o", f"ControlPath={control_path}"]
+            argv += ["-o", f"ControlPath={self.control_path}"]
             if control != "ctl":
                 argv += [
                     "-o", "ControlMaster=" + ("yes" if control == "master" else "auto"),
@@ -445,7 +465,7 @@ class SSHRunner:
             limit = budget if remaining is None else max(0.0, min(budget, remaining))
             master = [*self._ssh("master"), "-N", "-f", "--", target.host]
             try:
-                code, _, stderr = await self._local(master, "ssh", timeout=limit)
+                code, _, stderr = await self._local(master, target.ssh, timeout=limit)
             except CommandTimeoutError:
                 if limit < budget:
                     raise CommandTimeoutError(
@@ -480,7 +500,9 @@ class SSHRunner:
             return
         script = _kill_script(reports.pid, self.kill_grace)
         with self._session() as multiplexed:
-            timeout = self.kill_grace + 3.0 * self.target.connect_timeout + 5.0
+            # Best effort, and bounded: a cancelled caller should not wait long for a host
+            # that cannot be reached any more.
+            timeout = self.kill_grace + min(self.target.connect_timeout, 5) + 1.0
             await self._local(self._command_argv(multiplexed, script), "kill", timeout=timeout)
 
     # --- CommandRunner ------------------------------------------------------------------

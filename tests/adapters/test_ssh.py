@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
+import tempfile
 from pathlib import Path
 
 import anyio
@@ -91,6 +93,13 @@ async def test_a_closed_port_is_a_transport_error(sshd: Sshd) -> None:
 
 
 @pytest.mark.anyio
+async def test_a_missing_ssh_client_is_a_transport_error(sshd: Sshd) -> None:
+    async with SSHRunner(sshd.target(ssh="pyinterlink-no-ssh-client")) as runner:
+        with pytest.raises(TransportError, match="cannot run 'pyinterlink-no-ssh-client'"):
+            await runner.run(["true"])
+
+
+@pytest.mark.anyio
 async def test_commands_share_one_master_connection(sshd: Sshd) -> None:
     async with SSHRunner(sshd.target()) as runner:
         start = anyio.current_time()
@@ -113,7 +122,7 @@ async def test_aclose_stops_the_master_and_removes_its_directory(sshd: Sshd) -> 
     runner = SSHRunner(sshd.target())
     assert (await runner.run(["true"])).ok
     master = master_pid(runner)
-    directory = os.path.dirname(runner.control_path)
+    directory = runner.control_directory
     assert master is not None
     await runner.aclose()
     assert await wait_until_gone([master]) == []
@@ -122,6 +131,20 @@ async def test_aclose_stops_the_master_and_removes_its_directory(sshd: Sshd) -> 
     # A later command opens a new master.
     assert (await runner.run(["true"])).ok
     await runner.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_control_directory_of_the_callers_own(sshd: Sshd) -> None:
+    # Short (a socket's path has room for about 100 bytes), with a space and a percent sign.
+    directory = Path(tempfile.mkdtemp(prefix="pil %d "))
+    try:
+        async with SSHRunner(sshd.target(), control_dir=directory) as runner:
+            assert (await runner.run(["echo", "ok"])).stdout == b"ok\n"
+            assert master_pid(runner) is not None
+        assert directory.is_dir()  # the caller's: left in place, the socket gone
+        assert list(directory.iterdir()) == []
+    finally:
+        shutil.rmtree(directory)
 
 
 @pytest.mark.anyio
@@ -252,6 +275,7 @@ def test_options_the_runner_sets_are_refused(option: str, hint: str) -> None:
         {"host": "h", "options": ["NoValue"]},
         {"host": "h", "control_persist": 0},
         {"host": "h", "max_sessions": 0},
+        {"host": "h", "known_hosts": 'with "quotes"'},
     ],
 )
 def test_invalid_targets_are_refused(fields: dict[str, object]) -> None:
