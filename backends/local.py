@@ -85,6 +85,11 @@ __all__ = ["JOB_END_FILE", "JOB_ID_FILE", "KeepPolicy", "LocalBackend", "local_j
 
 _log = logging.getLogger(__name__)
 
+_IMAGES_NOTE = (
+    "the bwrap runtime runs this host's programs in a sandbox: container images are not "
+    "pulled, and a pod's image is ignored"
+)
+
 JOB_ID_FILE: Final = "JobID.jid"
 """Upstream's name for the file that holds the job id; written when the directory is ready."""
 JOB_END_FILE: Final = "job.end.json"
@@ -248,7 +253,8 @@ class LocalBackend:
             self._warn_once(job.runtime.kind)
             job_id = local_job_id(uid)
             try:
-                await anyio.to_thread.run_sync(_prepare_workdir, plan, job_id, job.warnings)
+                notes = job.warnings + ((_IMAGES_NOTE,) if job.runtime.kind == "bwrap" else ())
+                await anyio.to_thread.run_sync(_prepare_workdir, plan, job_id, notes)
             except OSError as exc:
                 raise TransportError(f"cannot prepare {plan.workdir}: {exc}") from exc
             grace = pod.spec.termination_grace_period_seconds
@@ -265,10 +271,7 @@ class LocalBackend:
     def _warn_once(self, runtime: str) -> None:
         if runtime == "bwrap" and not self._warned_runtime:
             self._warned_runtime = True
-            _log.warning(
-                "the bwrap runtime runs this host's programs in a sandbox: container images "
-                "are not pulled, and a pod's image is ignored"
-            )
+            _log.warning(_IMAGES_NOTE)
 
     # --- running a pod -------------------------------------------------------------------------
 

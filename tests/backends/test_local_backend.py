@@ -193,7 +193,7 @@ async def test_images_are_not_pulled_and_the_pod_log_says_so(
     warnings = [r.getMessage() for r in caplog.records if "images are not pulled" in r.getMessage()]
     assert len(warnings) == 1  # once per backend, not once per pod
     workdir = Path(backend.workdir("default", hello.pod.metadata.uid))
-    assert "container images are not used" in (workdir / "job.out").read_text()
+    assert "container images are not pulled" in (workdir / "job.out").read_text()
 
 
 async def test_python_arguments_arrive_exactly(site: core.SiteConfig) -> None:
