@@ -276,11 +276,12 @@ def parse_create(uid: str, returncode: int, stdout: str, stderr: str) -> CreateO
 
 def pick_job(jobs: Iterable[SlurmJob], uid: str, job_id: str | None = None) -> SlurmJob | None:
     """The job of the pod ``uid`` among ``jobs``: the one with ``job_id`` when given and
-    listed, else the newest of those named ``uid`` that has not ended, else the newest."""
+    listed (unless it bears another name: an id Slurm gave again after its state was reset),
+    else the newest of those named ``uid`` that has not ended, else the newest."""
     named = [job for job in jobs if job.job_id == job_id or job.name == uid]
     if job_id is not None:
         for job in named:
-            if job.job_id == job_id:
+            if job.job_id == job_id and job.name in (None, uid):
                 return job
     named = [job for job in named if job.name == uid]
     if not named:
@@ -365,10 +366,19 @@ def sacct_status_argv(job_ids: Sequence[str]) -> tuple[str, ...]:
 
 
 FILES_SCRIPT: Final[str] = """\
+set -f
+IFS='
+'
+set -- $(cat)
+set +f
+unset IFS
 i=0
-while IFS= read -r d; do
-    for f in "$d"/JobID.jid "$d"/init-*.status "$d"/run-*.status; do
-        [ -f "$f" ] || continue
+for d do
+    for f in "$d"/*; do
+        case ${f##*/} in
+            JobID.jid | init-*.status | run-*.status) ;;
+            *) continue ;;
+        esac
         c=
         IFS= read -r c <"$f" || :
         printf '%s %s %s\\n' "$i" "${f##*/}" "$c"
@@ -378,7 +388,9 @@ done
 """
 """Prints, for the N-th directory of its standard input (one per line, from 0), a line
 ``N <file name> <first line of the file>`` for ``JobID.jid`` and every ``.status`` file it
-holds. Only shell builtins run per file: one process whatever the number of pods."""
+holds. One process whatever the number of pods, and few system calls: the list is read in
+one go (the shell's ``read`` takes a pipe byte by byte), each directory listed once, and
+only shell builtins run per file."""
 
 
 def files_argv() -> tuple[str, ...]:
@@ -489,10 +501,19 @@ def pod_reports(
     if len(files) != len(jobs):
         raise ValueError(f"{len(files)} file listings for {len(jobs)} jobs")
     accounted = accounted or {}
+    # Each pod looks at the few jobs under its id or name, not at the whole queue.
+    candidates: dict[str, list[SlurmJob]] = {}
+    for listed_job in queue:
+        candidates.setdefault(listed_job.job_id, []).append(listed_job)
+        if listed_job.name is not None and listed_job.name != listed_job.job_id:
+            candidates.setdefault(listed_job.name, []).append(listed_job)
     reports = []
     for job, found_files in zip(jobs, files, strict=True):
         job_id = job.job_id or found_files.job_id
-        listed = pick_job(queue, job.uid, job_id)
+        mine = candidates.get(job.uid, [])
+        if job_id is not None and job_id != job.uid:
+            mine = mine + candidates.get(job_id, [])
+        listed = pick_job(mine, job.uid, job_id)
         containers = found_files.containers
         state: RemoteState | None
         if listed is not None:

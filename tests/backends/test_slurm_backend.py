@@ -10,6 +10,7 @@ import os
 import subprocess
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -95,9 +96,14 @@ class Loaded:
 
 
 def load_documents(documents: list[Any], source: str) -> Loaded:
+    """A pod and its objects from YAML documents, with a fresh UID: the UID names the job,
+    and every test's pod must be a new one to Slurm (``core.ensure_uid`` would derive the
+    same UID from the same name each time)."""
+    for document in documents:
+        if document.get("kind", "Pod") == "Pod":
+            document.setdefault("metadata", {})["uid"] = str(uuid.uuid4())
     bundle = core.pod_bundle_from_documents(documents, source=source)
-    pod, _ = core.ensure_uid(bundle.pod)
-    return Loaded(pod=pod, objects=core.PodObjects.of(bundle.config_maps, bundle.secrets))
+    return Loaded(pod=bundle.pod, objects=core.PodObjects.of(bundle.config_maps, bundle.secrets))
 
 
 def make_pod(
@@ -170,6 +176,10 @@ async def read_log(backend: SlurmBackend, ref: JobRef, container: str, **opts: A
     return out
 
 
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
 def codes(answer: StatusAnswer) -> dict[str, int | None]:
     return {result.name: result.exit_code for result in answer.observation.containers}
 
@@ -213,8 +223,16 @@ def processes_mentioning(text: str) -> list[str]:
 
 
 async def test_pod_runs_to_completion_with_its_logs(
-    backend: SlurmBackend, counting: CountingRunner
+    counting: CountingRunner, slurm_jobs_dir: Path, deadline_pod: DeadlinePod
 ) -> None:
+    site = core.parse_site_config(
+        {
+            "ContainerRuntime": "bwrap",
+            "DataRootFolder": str(slurm_jobs_dir),
+            "CommandPrefix": 'echo "prefix ran in $SLURM_JOB_ID"',
+        }
+    )
+    backend = SlurmBackend(counting, site)
     loaded = make_pod(
         sh("main", 'for i in 1 2 3 4 5 6 7 8 9 10; do echo "line $i"; done'),
         init=(sh("first", "echo one; echo two"), sh("second", "test -d /tmp && echo three")),
@@ -230,6 +248,9 @@ async def test_pod_runs_to_completion_with_its_logs(
     assert codes(answer) == {"first": 0, "second": 0, "main": 0}
     assert answer.observation.containers[0].init
     assert answer.job_id == job_id
+    # The site's CommandPrefix ran in the job, before the containers.
+    job_out = (Path(backend.workdir(ref)) / "job.out").read_text()
+    assert f"prefix ran in {job_id}\n" in job_out
 
     lines = b"".join(b"line %d\n" % i for i in range(1, 11))
     assert await read_log(backend, ref, "main") == lines
@@ -252,7 +273,7 @@ async def test_pod_runs_to_completion_with_its_logs(
 async def test_create_is_idempotent(
     backend: SlurmBackend, counting: CountingRunner, site: core.SiteConfig
 ) -> None:
-    loaded = make_pod(sh("main", "sleep 30"))
+    loaded = make_pod(sh("main", "sleep 30"), annotations={"slurm-job.vk.io/flags": "--hold"})
     first = await backend.create(loaded.pod, loaded.objects)
     second = await backend.create(loaded.pod, loaded.objects)
     # A backend that never saw the pod, and the job found by name alone (no JobID.jid).
@@ -294,7 +315,7 @@ async def test_exit_code_reaches_status_and_a_failed_pod_is_kept(
     assert job is not None
     assert (job.kind, job.raw, job.exit_code) == ("failed", "FAILED", 3)
     assert codes(answer) == {"fail": 3, "fine": 0}
-    status = core.pod_status(loaded.pod, answer.observation, previous=None, now=core_now())
+    status = core.pod_status(loaded.pod, answer.observation, previous=None, now=now())
     assert status.phase == "Failed"
     terminated = {c.name: c.state.terminated for c in status.container_statuses}
     assert terminated["fail"] is not None and terminated["fail"].exit_code == 3
@@ -305,16 +326,14 @@ async def test_exit_code_reaches_status_and_a_failed_pod_is_kept(
     assert not Path(backend.workdir(ref)).exists()
 
 
-def core_now() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
-
-
 async def test_status_of_many_pods_costs_one_squeue(
     backend: SlurmBackend, counting: CountingRunner, site: core.SiteConfig
 ) -> None:
-    pods = [make_pod(sh("main", f"echo {i}")) for i in range(3)]
+    # Held jobs: they stay queued, costing the two-core node nothing.
+    pods = [
+        make_pod(sh("main", f"echo {i}"), annotations={"slurm-job.vk.io/flags": "--hold"})
+        for i in range(3)
+    ]
     refs = [with_id(p.ref, await backend.create(p.pod, p.objects)) for p in pods]
     # Jobs Slurm does not have (ids far ahead of this cluster's; squeue itself refuses ids
     # beyond its MaxJobId, 67043327 by default).
@@ -388,7 +407,7 @@ def read_or_empty(workdir: str) -> str:
 
 
 async def test_delete_without_job_id_cancels_by_name(backend: SlurmBackend) -> None:
-    loaded = make_pod(sh("main", "sleep 300"))
+    loaded = make_pod(sh("main", "sleep 300"), annotations={"slurm-job.vk.io/flags": "--hold"})
     job_id = await backend.create(loaded.pod, loaded.objects)
     await backend.delete(loaded.ref)  # no job id: found by the pod UID
     with anyio.fail_after(10):
@@ -425,6 +444,101 @@ async def test_follow_ends_when_the_job_is_cancelled_before_the_container_ran(
         async with backend.logs(request) as stream:
             await backend.delete(ref)
             assert [chunk async for chunk in stream] == []
+
+
+# --- the acceptance pods of issue 4, all at once ---------------------------------------------
+
+
+def load_example(name: str) -> Loaded:
+    path = EXAMPLES / name
+    return load_documents(list(yaml.safe_load_all(path.read_text())), source=name)
+
+
+async def test_acceptance_pods(backend: SlurmBackend) -> None:
+    names = [
+        "hello.yaml",
+        "acceptance/python-args.yaml",
+        "acceptance/env-quotes.yaml",
+        "shared-emptydir.yaml",
+        "config-volumes.yaml",
+        "acceptance/init-order.yaml",
+    ]
+    pods = {name: load_example(name) for name in names}
+    refs = {
+        name: with_id(p.ref, await backend.create(p.pod, p.objects)) for name, p in pods.items()
+    }
+    with anyio.fail_after(90):
+        while True:
+            answers = dict(zip(refs, await backend.status(list(refs.values())), strict=True))
+            if all(ended(answer) for answer in answers.values()):
+                break
+            await anyio.sleep(0.2)
+
+    async def log(name: str, container: str) -> bytes:
+        return await read_log(backend, refs[name], container)
+
+    hello = answers["hello.yaml"]
+    assert codes(hello) == {"hello": 0}
+    text = (await log("hello.yaml", "hello")).decode()
+    assert text.startswith("hello from ") and "greeting: Grüß Gott; it's hello\n" in text
+    phase = core.pod_status(pods["hello.yaml"].pod, hello.observation, previous=None, now=now())
+    assert phase.phase == "Succeeded"
+
+    assert codes(answers["acceptance/python-args.yaml"]) == {"script": 0}
+    assert json.loads(await log("acceptance/python-args.yaml", "script")) == [
+        'it\'s a "quoted" word',
+        "$HOME $(date) `id` ; | & > /dev/null",
+        "$(escaped) stays $(date)",
+        "Grüße, 世界 🚀",
+        "back\\slash and a\ttab",
+        "line one\nline two",
+        "",
+        "*",
+        "--flag=value with spaces",
+    ]
+
+    assert codes(answers["acceptance/env-quotes.yaml"]) == {"show": 0}
+    assert json.loads(await log("acceptance/env-quotes.yaml", "show")) == {
+        "SINGLE": "it's",
+        "DOUBLE": 'say "hi"',
+        "SHELL": "$HOME `id` $(unknown) \\n ; rm -rf /",
+        "UNICODE": "Grüß Gott 🚀",
+        "MULTILINE": "first line\nsecond line",
+        "EMPTY": "",
+        "REF": "<it's>",
+    }
+
+    assert codes(answers["shared-emptydir.yaml"]) == {"consumer": 0, "producer": 0}
+    assert await log("shared-emptydir.yaml", "consumer") == (
+        b"item 1\nitem 2\nitem 3\nread-only mount enforced\n"
+    )
+    shared = Path(backend.workdir(refs["shared-emptydir.yaml"])) / "emptyDirs/shared"
+    assert not (shared / "forbidden").exists()
+
+    assert codes(answers["config-volumes.yaml"]) == {"analysis": 0}
+    token = "s3cr3t-t0ken with spaces and 'quotes'"
+    assert (await log("config-volumes.yaml", "analysis")).decode() == (
+        "settings:\n[run]\nevents = 10000\nseed = 42\n"
+        'cuts: {"pt_min": 25.0, "eta_max": 2.4}\n'
+        f"token is {len(token)} bytes; mode 400\n"
+    )
+
+    init = answers["acceptance/init-order.yaml"]
+    assert codes(init) == {"first": 0, "second": 0, "third": 0, "main": 0}
+    assert [(c.name, c.init) for c in init.observation.containers][:3] == [
+        ("first", True),
+        ("second", True),
+        ("third", True),
+    ]
+    assert {
+        name: await log("acceptance/init-order.yaml", name)
+        for name in ("first", "second", "third", "main")
+    } == {
+        "first": b"init 1 of 3\n",
+        "second": b"init 2 of 3\n",
+        "third": b"init 3 of 3\n",
+        "main": b"first\nsecond\nthird\n",
+    }
 
 
 # --- resources and limits ---------------------------------------------------------------------
@@ -470,31 +584,14 @@ async def test_ping_reports_free_cpus_memory_and_gpus(
     assert set(gpus) == {"nvidia.com/gpu"} and 0 <= gpus["nvidia.com/gpu"] <= 2
 
 
-async def test_command_prefix_runs_first(counting: CountingRunner, slurm_jobs_dir: Path) -> None:
-    site = core.parse_site_config(
-        {
-            "ContainerRuntime": "bwrap",
-            "DataRootFolder": str(slurm_jobs_dir),
-            "CommandPrefix": 'echo "prefix ran in $SLURM_JOB_ID"',
-        }
-    )
-    backend = SlurmBackend(counting, site)
-    loaded = make_pod(sh("main", "true"))
-    ref = with_id(loaded.ref, await backend.create(loaded.pod, loaded.objects))
-    await until(backend, ref, ended)
-    job_out = (Path(backend.workdir(ref)) / "job.out").read_text()
-    assert f"prefix ran in {ref.job_id}" in job_out
-
-
 # --- restart ----------------------------------------------------------------------------------
 
 
 async def test_a_new_backend_adopts_and_carries_on(
     backend: SlurmBackend, counting: CountingRunner, site: core.SiteConfig
 ) -> None:
-    loaded = make_pod(sh("main", "sleep 300"))
+    loaded = make_pod(sh("main", "sleep 300"), annotations={"slurm-job.vk.io/flags": "--hold"})
     job_id = await backend.create(loaded.pod, loaded.objects)
-    await until(backend, with_id(loaded.ref, job_id), running)
 
     restarted = SlurmBackend(counting, site)
     counting.clear()
@@ -504,7 +601,8 @@ async def test_a_new_backend_adopts_and_carries_on(
     assert mine == [attrs.evolve(loaded.ref, name="", job_id=job_id)]
     [answer] = await restarted.status([attrs.evolve(loaded.ref, job_id=None)])
     job = answer.observation.job
-    assert answer.found and answer.job_id == job_id and job is not None and job.kind == "running"
+    assert answer.found and answer.job_id == job_id and job is not None
+    assert (job.kind, job.reason) == ("queued", "JobHeldUser")
     await restarted.delete(mine[0])
     with anyio.fail_after(10):
         while squeue_state(job_id) != "CANCELLED":
@@ -568,8 +666,6 @@ async def test_deadline_ends_in_timeout_and_deadline_exceeded(
     job = answer.observation.job
     assert job is not None
     assert (job.kind, job.raw, job.reason) == ("failed", "TIMEOUT", "DeadlineExceeded")
-    status = core.pod_status(
-        deadline_pod.loaded.pod, answer.observation, previous=None, now=core_now()
-    )
+    status = core.pod_status(deadline_pod.loaded.pod, answer.observation, previous=None, now=now())
     assert (status.phase, status.reason) == ("Failed", "DeadlineExceeded")
     assert await read_log(backend, ref, "main") == b"waiting\n"

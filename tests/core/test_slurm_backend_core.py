@@ -161,6 +161,7 @@ def test_pick_job() -> None:
     assert sb.pick_job(jobs[::2], UID) == jobs[2]  # all ended: the newest
     assert sb.pick_job(jobs, "other") is None
     assert sb.pick_job([job("3", None)], "x", "3") == job("3", None)
+    assert sb.pick_job([job("3", "someone-else")], UID, "3") is None  # an id given again
 
 
 # --- status -------------------------------------------------------------------------------------
