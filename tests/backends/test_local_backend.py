@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import shutil
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -24,11 +23,11 @@ from pyinterlink.backends import Backend, JobRef, LocalBackend, LogRequest, Stat
 from pyinterlink.backends.local import JOB_END_FILE, JOB_ID_FILE, local_job_id
 from pyinterlink.core.wire import ContainerLogOpts
 
+from tests.real import needs_program
+
 pytestmark = [
     pytest.mark.anyio,
-    pytest.mark.skipif(
-        shutil.which("bwrap") is None, reason="bwrap is missing: scripts/system-deps"
-    ),
+    needs_program("bwrap", "scripts/system-deps installs it"),
 ]
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

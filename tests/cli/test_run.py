@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pytest
+from tests.real import needs_program
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("bwrap") is None and os.environ.get("INTERLINK_REQUIRE_REAL") != "1",
-    reason="bubblewrap (bwrap) is not installed: scripts/system-deps installs it",
-)
+pytestmark = needs_program("bwrap", "scripts/system-deps installs it")
 
 
 def run(pod: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -24,6 +24,7 @@ from pyinterlink.core._local import (
 
 from tests.core import sample_jobs
 from tests.golden import assert_golden
+from tests.real import needs_program
 
 WORKDIR = "/var/lib/interlink/default-pod"
 
@@ -228,7 +229,7 @@ def carry_out(plan: LocalPlan) -> None:
         finish(process, popen)
 
 
-needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bwrap is not installed")
+needs_bwrap = needs_program("bwrap", "scripts/system-deps installs it")
 
 
 @needs_bwrap

@@ -41,6 +41,7 @@ from pyinterlink.core._slurm import render_slurm
 from tests.core.sample_jobs import BINARY_SECRET, RUNTIME_KINDS, config_files, samples
 from tests.core.test_slurm_render import sbatch_arguments, slurm_output_path
 from tests.golden import assert_golden
+from tests.real import needs_program
 
 BASH = shutil.which("bash")
 BWRAP = shutil.which("bwrap")
@@ -362,7 +363,7 @@ def test_enroot_prepares_starts_and_removes_the_container(tmp_path: Path) -> Non
 # --- real bwrap -----------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(BWRAP is None, reason="bwrap is not installed (scripts/system-deps)")
+@needs_program("bwrap", "scripts/system-deps installs it")
 def test_real_bwrap_pod(tmp_path: Path) -> None:
     assert BWRAP is not None
     marker = f"pyinterlink-{uuid.uuid4().hex}"

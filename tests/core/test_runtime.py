@@ -22,6 +22,7 @@ from pyinterlink.core._runtime import (
 )
 
 from tests.core.sample_jobs import UID, entrypoint, hello, init_containers, mpi, shared_empty_dir
+from tests.real import needs_program
 
 BWRAP = shutil.which("bwrap")
 WD = "/work dir/pod"
@@ -402,7 +403,7 @@ def test_every_task_of_a_pod_gets_its_commands() -> None:
     ]
 
 
-@pytest.mark.skipif(BWRAP is None, reason="bwrap is not installed (scripts/system-deps)")
+@needs_program("bwrap", "scripts/system-deps installs it")
 def test_resolved_bwrap_argv_runs_without_a_shell(tmp_path: Path) -> None:
     # What the local backend does: resolve with the absolute directory, exec, no shell.
     assert BWRAP is not None
