@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pyinterlink.adapters import CommandRunner, LocalRunner, SSHRunner, SSHTarget
 from pyinterlink.backends.base import Backend
 from pyinterlink.core import InputError, SiteConfig
 
@@ -16,8 +17,30 @@ def make_backend(name: str, site: SiteConfig, *, keep: bool = False) -> Backend:
 
         return LocalBackend(site, keep=True if keep else "on-failure")
     if name == "slurm":
-        from pyinterlink.adapters.local_process import LocalRunner  # noqa: PLC0415
         from pyinterlink.backends.slurm import SlurmBackend  # noqa: PLC0415
 
-        return SlurmBackend(LocalRunner(), site)
+        return SlurmBackend(
+            _runner(site), site, keep="always" if keep else "on-failure", owns_runner=True
+        )
     raise InputError(f"unknown backend {name!r}", path="--backend")
+
+
+def _runner(site: SiteConfig) -> CommandRunner:
+    """Where the scheduler's commands run: over SSH when the site says so, else here."""
+    if site.ssh is None:
+        return LocalRunner()
+    ssh = site.ssh
+    try:
+        target = SSHTarget(
+            host=ssh.host,
+            port=ssh.port,
+            user=ssh.user,
+            identity_file=ssh.identity_file,
+            known_hosts=ssh.known_hosts,
+            strict_host_key_checking=ssh.strict_host_key_checking,
+            config_file=ssh.config_file,
+            options=ssh.options,
+        )
+    except ValueError as exc:
+        raise InputError(str(exc), path="SSH") from None
+    return SSHRunner(target)

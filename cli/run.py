@@ -14,6 +14,7 @@ import argparse
 import json
 import signal
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
@@ -28,7 +29,6 @@ from pyinterlink.core import (
     Pod,
     PodObjects,
     PodStatus,
-    ensure_uid,
     kubectl_status,
     translate,
 )
@@ -94,7 +94,11 @@ def run_pod(args: argparse.Namespace) -> int:
     if not site.data_root_folder.startswith("/"):
         site = attrs.evolve(site, data_root_folder=str(Path.cwd() / site.data_root_folder))
     bundle = load_pod_bundle(args.pod)
-    pod, _ = ensure_uid(bundle.pod)
+    pod = bundle.pod
+    if not pod.metadata.uid:
+        # Each run is a new pod, as each pod the API server creates gets a new UID; a stable
+        # UID would make the idempotent create find the job of an earlier run.
+        pod = attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, uid=str(uuid.uuid4())))
     objects = PodObjects.of(bundle.config_maps, bundle.secrets)
     try:
         job = translate(pod, objects, site)  # refuse a bad pod before anything is started

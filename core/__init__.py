@@ -74,7 +74,14 @@ from ._objects import PodObjects
 from ._quantity import Quantity, parse_quantity
 from ._remote import REMOTE_KINDS, ContainerResult, RemoteKind, RemoteState
 from ._render import BACKENDS, default_site, render
-from ._site import DEFAULT_SITE, Flavor, ResourceMapping, SiteConfig, parse_site_config
+from ._site import (
+    DEFAULT_SITE,
+    Flavor,
+    ResourceMapping,
+    SiteConfig,
+    SSHSettings,
+    parse_site_config,
+)
 from ._slurm import render_slurm
 from ._status import Observation, failed_create_status, kubectl_status, pod_status
 from ._translate import ensure_uid, translate
@@ -126,6 +133,7 @@ __all__ = [
     "Resources",
     "Runtime",
     "RuntimeKind",
+    "SSHSettings",
     "SchedulerOutputError",
     "Secret",
     "SiteConfig",

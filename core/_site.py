@@ -56,6 +56,7 @@ __all__ = [
     "RUNTIME_KINDS",
     "Flavor",
     "ResourceMapping",
+    "SSHSettings",
     "SiteConfig",
     "Taint",
     "TaintEffect",
@@ -177,6 +178,25 @@ DEFAULT_RESOURCE_TABLE: Final[Mapping[str, ResourceMapping]] = MappingProxyType(
 
 
 @attrs.frozen(kw_only=True)
+class SSHSettings:
+    """How to reach the site's login node over SSH (``SSH:`` section, ours).
+
+    The user's OpenSSH client does the work, so ``~/.ssh/config`` (jump hosts, certificates,
+    agents) applies; these keys only add to it. Host keys are always verified:
+    ``StrictHostKeyChecking`` is ``yes`` unless the site writes ``accept-new``.
+    """
+
+    host: str
+    port: int | None = None
+    user: str | None = None
+    identity_file: str | None = None
+    known_hosts: str | None = None
+    strict_host_key_checking: Literal["yes", "accept-new"] = "yes"
+    config_file: str | None = None
+    options: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
 class SiteConfig:
     """Everything a site configures, defaults filled in. See ``docs/reference/site-config.md``.
 
@@ -231,6 +251,8 @@ class SiteConfig:
     account: str | None = None
     htcondor: HTCondorOptions = attrs.field(factory=HTCondorOptions)
     unicore: UnicoreOptions = attrs.field(factory=UnicoreOptions)
+    ssh: SSHSettings | None = None
+    """Where the scheduler's commands run: over SSH to this login node, or here (``None``)."""
     warnings: tuple[str, ...] = ()
 
     @property
@@ -341,6 +363,7 @@ class _SiteDoc:
     account: str | None = None
     htcondor: HTCondorOptions | None = None
     unicore: UnicoreOptions | None = None
+    ssh: SSHSettings | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -391,7 +414,14 @@ def _pascal(name: str) -> str:
 
 # Words spelled otherwise than capitalised: upstream's keys (VKConfigPath, CPUDefault, UID,
 # DefaultUID), HTCondor's own name, UNICORE's "QoS".
-_ACRONYMS: Final = {"vk": "VK", "cpu": "CPU", "uid": "UID", "htcondor": "HTCondor", "qos": "QoS"}
+_ACRONYMS: Final = {
+    "vk": "VK",
+    "cpu": "CPU",
+    "uid": "UID",
+    "htcondor": "HTCondor",
+    "qos": "QoS",
+    "ssh": "SSH",
+}
 
 _T = TypeVar("_T")
 
@@ -451,6 +481,7 @@ def _make_converter() -> cattrs.Converter:
         _SiteDoc,
         HTCondorOptions,
         UnicoreOptions,
+        SSHSettings,
     ):
         _register_document(converter, cls)
     return converter
@@ -649,6 +680,7 @@ def _site(doc: _SiteDoc) -> SiteConfig:
         account=doc.account or None,
         htcondor=doc.htcondor or defaults.htcondor,
         unicore=doc.unicore or defaults.unicore,
+        ssh=doc.ssh,
         warnings=tuple(warnings),
     )
 
