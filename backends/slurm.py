@@ -56,8 +56,8 @@ from pyinterlink.core._slurm_backend import (
     files_argv,
     files_stdin,
     jobs_to_account,
-    log_file_for,
     log_follow_argv,
+    log_names,
     log_read_argv,
     log_rest_argv,
     parse_adopt,
@@ -306,8 +306,14 @@ class SlurmBackend:
             last, _ = follower.finish(now=now)
             yield _chunks(first + last)
             return
-        name = found.name if found is not None else log_file_for(request.container, request.init)
-        argv = log_follow_argv(self._site, workdir, name, follower.offset, request.job.job_id)
+        names = (found.name,) if found is not None else log_names(request.container, request.init)
+        job_id = request.job.job_id
+        if job_id is None:
+            # The watcher of the follow needs the job to tell when it ended without the
+            # container having run.
+            (answer,) = await self.status([request.job])
+            job_id = answer.job_id
+        argv = log_follow_argv(self._site, workdir, names, follower.offset, job_id)
         async with self._runner.stream(argv) as stream:
 
             async def chunks() -> AsyncIterator[bytes]:
@@ -322,7 +328,7 @@ class SlurmBackend:
                         return
                 # The container (or the job) ended and tail was stopped: what it had not
                 # read yet, then the partial last line.
-                rest = await self._run(log_rest_argv(workdir, name, follower.offset))
+                rest = await self._run(log_rest_argv(workdir, names, follower.offset))
                 if rest.ok and rest.stdout:
                     out, follower = follower.feed(rest.stdout, now=self._clock())
                     if out:

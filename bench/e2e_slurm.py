@@ -114,9 +114,9 @@ async def bare_sbatch(pods: int, root: Path, poll: float) -> Timing:
         (artifact,) = render_slurm(job)
         workdir = Path(job.workdir)
         workdir.mkdir(parents=True)
-        script = workdir / "job.slurm"
-        script.write_text(artifact.content)
-        scripts.append(str(script))
+        path = workdir / "job.slurm"
+        path.write_text(artifact.content)
+        scripts.append(str(path))
     ids: list[str] = []
     limiter = anyio.CapacityLimiter(CONCURRENCY)
 

@@ -65,6 +65,7 @@ __all__ = [
     "KEEP_POLICIES",
     "LOG_FOLLOW_SCRIPT",
     "LOG_READ_SCRIPT",
+    "LOG_REST_SCRIPT",
     "CreateOutcome",
     "KeepPolicy",
     "LogFile",
@@ -81,8 +82,8 @@ __all__ = [
     "files_argv",
     "files_stdin",
     "jobs_to_account",
-    "log_file_for",
     "log_follow_argv",
+    "log_names",
     "log_read_argv",
     "log_rest_argv",
     "parse_adopt",
@@ -681,10 +682,14 @@ _LIVE_STATES: Final = "|".join(
 
 LOG_FOLLOW_SCRIPT: Final[str] = f"""\
 cd -- "$1" || exit 1
-me=$$ squeue=$5 job=$6
+me=$$ squeue=$2 job=$3 from=$4
+shift 4
 (
     n=0
-    while [ ! -e "$3" ]; do
+    while :; do
+        for f do
+            [ -e "${{f%.out}}.status" ] && break 2
+        done
         kill -0 "$me" || exit 0
         sleep 0.5
         n=$((n + 1))
@@ -697,58 +702,79 @@ me=$$ squeue=$5 job=$6
     done
     kill "$me"
 ) </dev/null >/dev/null 2>&1 &
-exec tail --sleep-interval=0.5 --follow=name --retry -c "+$4" -- "$2" 2>/dev/null
+while :; do
+    for f do
+        [ -e "$f" ] && exec tail --sleep-interval=0.5 --follow=name -c "+$from" -- "$f"
+    done
+    sleep 0.5
+done
 """
-"""Follows the file ``$2`` of the directory ``$1`` from byte ``$4`` (1-based), waiting for it
-to appear, until the file ``$3`` (the container's ``.status``) exists, or, every two seconds,
-until squeue (``$5``) says the job ``$6`` (when given) is in no state where it runs any more.
-Then a watcher ends tail: the caller reads what tail may not have sent yet with
+"""Follows, in the directory ``$1``, the first of the files ``$5 ...`` that exists (waiting
+for one to appear: a container's ``run-`` or ``init-<name>.out``, only one of which can exist)
+from byte ``$4`` (1-based), until the matching ``.status`` file exists, or, every two seconds,
+until squeue (``$2``) says the job ``$3`` (when given) is in no state where it runs any more.
+Then a watcher ends tail (or the wait): the caller reads what tail may not have sent yet with
 :func:`log_rest_argv`. The watcher ends with tail, too."""
 
 
+def _output_names(names: Sequence[str]) -> tuple[str, ...]:
+    if not names:
+        raise ValueError("no output file to follow")
+    for name in names:
+        if _CONTAINER_FILE.fullmatch(name) is None:
+            raise ValueError(f"not a container output file: {name!r}")
+    return tuple(names)
+
+
 def log_follow_argv(
-    site: SiteConfig, workdir: str, name: str, offset: int, job_id: str | None
+    site: SiteConfig, workdir: str, names: Sequence[str], offset: int, job_id: str | None
 ) -> tuple[str, ...]:
-    """The command of :data:`LOG_FOLLOW_SCRIPT` for the output file ``name`` (``run-x.out``),
-    from ``offset`` bytes in; it ends once the container's ``.status`` file exists or the job
-    ``job_id`` has ended."""
+    """The command of :data:`LOG_FOLLOW_SCRIPT` for the first of the output files ``names``
+    (``run-x.out``, ``init-x.out``) that exists, from ``offset`` bytes in; it ends once that
+    container's ``.status`` file exists or the job ``job_id`` has ended."""
     _check_workdir(workdir)
-    if _CONTAINER_FILE.fullmatch(name) is None:
-        raise ValueError(f"not a container output file: {name!r}")
     if offset < 0:
         raise ValueError(f"negative offset: {offset}")
     if job_id is not None and not job_id.isdigit():
         raise ValueError(f"not a Slurm job id: {job_id!r}")
-    status = name.removesuffix(".out") + ".status"
     return (
         "sh",
         "-c",
         LOG_FOLLOW_SCRIPT,
         "sh",
         workdir,
-        name,
-        status,
-        str(offset + 1),
         site.squeue_path,
         job_id or "",
+        str(offset + 1),
+        *_output_names(names),
     )
 
 
-def log_rest_argv(workdir: str, name: str, offset: int) -> tuple[str, ...]:
-    """``tail -c +<offset + 1>``: what the output file ``name`` holds past ``offset`` bytes,
-    read once a follow has ended (exit status 1 when the file does not exist)."""
+LOG_REST_SCRIPT: Final[str] = """\
+cd -- "$1" || exit 1
+from=$2
+shift 2
+for f do
+    [ -f "$f" ] && exec tail -c "+$from" -- "$f"
+done
+"""
+"""Prints what the first existing file of ``$3 ...`` in the directory ``$1`` holds from byte
+``$2`` (1-based) on; nothing when none exists."""
+
+
+def log_rest_argv(workdir: str, names: Sequence[str], offset: int) -> tuple[str, ...]:
+    """The command of :data:`LOG_REST_SCRIPT`: what the output file holds past ``offset``
+    bytes, read once a follow has ended."""
     _check_workdir(workdir)
-    if _CONTAINER_FILE.fullmatch(name) is None:
-        raise ValueError(f"not a container output file: {name!r}")
     if offset < 0:
         raise ValueError(f"negative offset: {offset}")
-    return ("tail", "-c", f"+{offset + 1}", "--", f"{workdir}/{name}")
+    return ("sh", "-c", LOG_REST_SCRIPT, "sh", workdir, str(offset + 1), *_output_names(names))
 
 
-def log_file_for(container: str, init: bool | None) -> str:
-    """The output file a follow waits for when none exists yet: the app container's, unless
-    ``init`` says it is an init container."""
-    return _log_names(container, init)[-1 if init else 0]
+def log_names(container: str, init: bool | None) -> tuple[str, ...]:
+    """The output files a container's log may be in: ``run-<name>.out`` and
+    ``init-<name>.out`` when ``init`` is unknown (``None``), else the one it says."""
+    return _log_names(container, init)
 
 
 # --- ping -------------------------------------------------------------------------------------

@@ -193,18 +193,42 @@ class CountingRunner:
         self.calls.clear()
 
 
+def cancel_jobs_under(root: Path) -> None:
+    """Cancel every job of this user whose batch output goes below ``root``: what a test left
+    running when it failed half-way must not hold the node's two cores for the next ones."""
+    done = subprocess.run(
+        ["squeue", "--noheader", "--me", "--Format=JobID:|,STDOUT:"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    prefix = f"{root}/"
+    ids = [
+        job_id
+        for job_id, _, output in (line.partition("|") for line in done.stdout.splitlines())
+        if output.startswith(prefix)
+    ]
+    if ids:
+        subprocess.run(["scancel", *ids], capture_output=True, check=False)
+
+
 @pytest.fixture(scope="session")
 def slurm_data_root(slurm_cluster: SlurmCluster) -> Iterator[Path]:
     """A directory of this session for the Slurm tests' pods, outside pytest's temporary
     directories: pytest removes old ones of its own when another session starts, which must
-    not pull the directory from under a running job. Removed at the end of the session."""
+    not pull the directory from under a running job. At the end of the session, jobs still
+    queued or running there are cancelled and the directory is removed."""
     root = Path(tempfile.mkdtemp(prefix="pyinterlink-slurm-tests-"))
     yield root
+    cancel_jobs_under(root)
     shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
-def slurm_jobs_dir(slurm_data_root: Path, request: pytest.FixtureRequest) -> Path:
-    """A data root for one test's pods (jobs run as this user, who can write there)."""
+def slurm_jobs_dir(slurm_data_root: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """A data root for one test's pods (jobs run as this user, who can write there). Jobs
+    the test leaves behind are cancelled after it."""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)[:80]
-    return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=slurm_data_root))
+    root = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=slurm_data_root))
+    yield root
+    cancel_jobs_under(root)

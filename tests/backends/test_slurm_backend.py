@@ -10,7 +10,7 @@ import os
 import subprocess
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -259,6 +259,9 @@ async def test_pod_runs_to_completion_with_its_logs(
     assert await read_log(backend, ref, "main", limit_bytes=9) == b"line 1\nli"
     assert await read_log(backend, ref, "main", tail=2, limit_bytes=8) == b"line 9\nl"
     assert await read_log(backend, ref, "main", since_seconds=3600) == lines
+    # The file was last written before this instant: nothing of it is newer.
+    later = now() + timedelta(seconds=5)
+    assert await read_log(backend, ref, "main", since_time=later) == b""
     stamped = await read_log(backend, ref, "main", tail=1, timestamps=True)
     assert stamped.endswith(b"Z line 10\n") and len(stamped.split(b" ")[0]) == 30
     # Init containers' logs, found by name or asked for as init containers.
@@ -418,19 +421,60 @@ async def test_delete_without_job_id_cancels_by_name(backend: SlurmBackend) -> N
 async def test_follow_streams_until_the_container_ends(backend: SlurmBackend) -> None:
     loaded = make_pod(
         sh("main", "for i in 1 2 3 4; do echo \"tick $i\"; sleep 0.3; done; printf 'no newline'"),
-        init=(sh("setup", "sleep 0.5"),),
+        init=(sh("setup", "echo preparing; sleep 0.5; echo ready"),),
     )
     ref = with_id(loaded.ref, await backend.create(loaded.pod, loaded.objects))
-    request = LogRequest(job=ref, container="main", opts=ContainerLogOpts(follow=True))
-    chunks: list[bytes] = []
-    with anyio.fail_after(40):
+    followed: dict[str, list[bytes]] = {"main": [], "setup": []}
+
+    async def follow(container: str) -> None:
+        # Asked before the job runs, without saying which kind of container it is: the
+        # follow waits for the container's file, whichever it is, and ends with it.
+        request = LogRequest(job=ref, container=container, opts=ContainerLogOpts(follow=True))
         async with backend.logs(request) as stream:
             async for chunk in stream:
-                chunks.append(chunk)
-    assert b"".join(chunks) == b"tick 1\ntick 2\ntick 3\ntick 4\nno newline"
-    assert len(chunks) > 1, "lines arrive as they are written"
+                followed[container].append(chunk)
+
+    with anyio.fail_after(40):
+        async with anyio.create_task_group() as group:
+            group.start_soon(follow, "main")
+            group.start_soon(follow, "setup")
+    assert b"".join(followed["main"]) == b"tick 1\ntick 2\ntick 3\ntick 4\nno newline"
+    assert len(followed["main"]) > 1, "lines arrive as they are written"
+    assert b"".join(followed["setup"]) == b"preparing\nready\n"
     answer = await until(backend, ref, ended)
     assert codes(answer) == {"setup": 0, "main": 0}
+
+
+async def test_leaving_a_follow_early_leaves_no_tail_behind(backend: SlurmBackend) -> None:
+    loaded = make_pod(sh("main", "echo first; sleep 300"))
+    ref = with_id(loaded.ref, await backend.create(loaded.pod, loaded.objects))
+    request = LogRequest(job=ref, container="main", opts=ContainerLogOpts(follow=True))
+    with anyio.fail_after(30):
+        async with backend.logs(request) as stream:
+            async for chunk in stream:
+                assert chunk == b"first\n"
+                assert followers_in(backend.workdir(ref)), "tail follows the file"
+                break
+    with anyio.fail_after(10):
+        while followers_in(backend.workdir(ref)):
+            await anyio.sleep(0.1)
+    await backend.delete(ref)
+
+
+def followers_in(workdir: str) -> list[str]:
+    """The follow program's processes (its shell, watcher and tail) working in ``workdir``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if b"--follow=name" in command and cwd == workdir:
+            found.append(f"{entry.name}: {command!r}")
+    return found
 
 
 async def test_follow_ends_when_the_job_is_cancelled_before_the_container_ran(

@@ -402,20 +402,26 @@ def test_log_commands_check_their_arguments() -> None:
     with pytest.raises(ValueError, match="container"):
         sb.log_read_argv("/w/ns-u", "../x", None)
     with pytest.raises(ValueError, match="output file"):
-        sb.log_follow_argv(SITE, "/w/ns-u", "job.out", 0, None)
+        sb.log_follow_argv(SITE, "/w/ns-u", ["job.out"], 0, None)
+    with pytest.raises(ValueError, match="no output file"):
+        sb.log_follow_argv(SITE, "/w/ns-u", [], 0, None)
     with pytest.raises(ValueError, match="negative"):
-        sb.log_rest_argv("/w/ns-u", "run-a.out", -1)
-    argv = sb.log_follow_argv(SITE, "/w/ns-u", "init-a.out", 10, "42")
-    assert argv[4:] == ("/w/ns-u", "init-a.out", "init-a.status", "11", "squeue", "42")
-    assert sb.log_rest_argv("/w/ns-u", "run-a.out", 4) == (
-        "tail",
-        "-c",
-        "+5",
-        "--",
-        "/w/ns-u/run-a.out",
-    )
-    assert sb.log_file_for("a", None) == "run-a.out"
-    assert sb.log_file_for("a", True) == "init-a.out"
+        sb.log_rest_argv("/w/ns-u", ["run-a.out"], -1)
+    with pytest.raises(ValueError, match="job id"):
+        sb.log_follow_argv(SITE, "/w/ns-u", ["run-a.out"], 0, "1;2")
+    argv = sb.log_follow_argv(SITE, "/w/ns-u", sb.log_names("a", None), 10, "42")
+    assert argv[4:] == ("/w/ns-u", "squeue", "42", "11", "run-a.out", "init-a.out")
+    assert sb.log_names("a", True) == ("init-a.out",)
+    assert sb.log_names("a", False) == ("run-a.out",)
+
+
+def test_log_rest_script(tmp_path: Path) -> None:
+    (tmp_path / "init-a.out").write_bytes(b"0123456789")
+    argv = sb.log_rest_argv(str(tmp_path), sb.log_names("a", None), 4)
+    done = subprocess.run([SH, *argv[1:]], capture_output=True, check=False)
+    assert (done.returncode, done.stdout) == (0, b"456789")
+    argv = sb.log_rest_argv(str(tmp_path), sb.log_names("b", None), 0)
+    assert subprocess.run([SH, *argv[1:]], capture_output=True, check=False).stdout == b""
 
 
 # --- ping ---------------------------------------------------------------------------------------
