@@ -20,9 +20,10 @@ answer means); this module runs the commands and turns the answers into the
 * ``delete``: the status of the pod (as above), ``scancel <id>`` (``--name=<uid>`` without an
   id), then, when the keep policy says so, ``rm -rf <workdir>`` once the job has stopped.
 * ``logs``: ``sh -c <read program> sh <workdir> <files>`` prints the container's output file
-  with its size and modification time; following then streams
-  ``sh -c <follow program>`` (GNU ``tail --follow``) until the container's ``.status`` file
-  appears or the job has ended.
+  with its size and modification time (``job.out`` for a container without one); following
+  then streams ``sh -c <follow program>`` (GNU ``tail --follow``, waiting for the file) until
+  the container's ``.status`` file appears or squeue says the job ended, and reads what tail
+  had not sent with ``sh -c <rest program>`` (``tail -c +<offset>``).
 * ``ping``: ``sinfo --noheader --Node --Format=...``.
 * :meth:`SlurmBackend.adopt`: ``squeue --noheader --states=all --me --Format=JobID,STDOUT,Name``.
 
