@@ -33,6 +33,7 @@ passes its environment on to the job.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
@@ -40,7 +41,14 @@ from typing import Any, TypeVar
 
 import anyio
 from pyinterlink.adapters.commands import CommandResult, CommandRunner
-from pyinterlink.core import Pod, PodObjects, RemoteState, SiteConfig, translate
+from pyinterlink.core import (
+    Pod,
+    PodObjects,
+    RemoteState,
+    SchedulerOutputError,
+    SiteConfig,
+    translate,
+)
 from pyinterlink.core._logs import follow_log, log_opts_errors, select_log
 from pyinterlink.core._slurm_backend import (
     KeepPolicy,
@@ -88,6 +96,8 @@ from pyinterlink.core.wire import PingResponse
 from .base import JobRef, LogRequest, StatusAnswer
 
 __all__ = ["SlurmBackend"]
+
+_log = logging.getLogger(__name__)
 
 _A = TypeVar("_A")
 _B = TypeVar("_B")
@@ -222,10 +232,17 @@ class SlurmBackend:
         result = await self._run(sacct_status_argv(job_ids), slurm_env=True)
         if result.ok:
             self._accounting = True
-            return dict(parse_sacct(result.text()))
+            try:
+                return dict(parse_sacct(result.text()))
+            except SchedulerOutputError as exc:
+                _log.warning("sacct's answer cannot be read (%s): using the status files", exc)
+                return {}
         if accounting_disabled(result.error_text()):
+            _log.info("this Slurm keeps no accounting: ended jobs are read from their files")
             self._accounting = False
-        # Otherwise sacct is down for now: the status files still tell how the jobs ended.
+        else:
+            # sacct is down for now: the status files still tell how the jobs ended.
+            _log.warning("%s", _failure("sacct", result))
         return {}
 
     # --- delete -------------------------------------------------------------------------------
