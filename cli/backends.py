@@ -10,18 +10,17 @@ __all__ = ["make_backend"]
 
 
 def make_backend(name: str, site: SiteConfig, *, keep: bool = False) -> Backend:
-    """The backend ``name`` for ``site``. ``keep`` keeps every pod's working directory
-    (by default a failed pod's is kept for debugging, a successful one's removed)."""
+    """The backend ``name`` for ``site``. ``keep`` keeps every pod's working directory;
+    otherwise the site's ``KeepWorkDir`` decides (by default a failed pod's is kept)."""
+    keep_policy = "always" if keep else site.keep_work_dir
     if name == "local":
         from pyinterlink.backends.local import LocalBackend  # noqa: PLC0415 - only when used
 
-        return LocalBackend(site, keep=True if keep else "on-failure")
+        return LocalBackend(site, keep=keep_policy)
     if name == "slurm":
         from pyinterlink.backends.slurm import SlurmBackend  # noqa: PLC0415
 
-        return SlurmBackend(
-            _runner(site), site, keep="always" if keep else "on-failure", owns_runner=True
-        )
+        return SlurmBackend(_runner(site), site, keep=keep_policy, owns_runner=True)
     raise InputError(f"unknown backend {name!r}", path="--backend")
 
 

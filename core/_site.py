@@ -253,6 +253,9 @@ class SiteConfig:
     unicore: UnicoreOptions = attrs.field(factory=UnicoreOptions)
     ssh: SSHSettings | None = None
     """Where the scheduler's commands run: over SSH to this login node, or here (``None``)."""
+    keep_work_dir: Literal["always", "on-failure", "never"] = "on-failure"
+    """Whether a deleted pod's working directory stays: by default only a failed pod's, for
+    debugging."""
     warnings: tuple[str, ...] = ()
 
     @property
@@ -364,6 +367,7 @@ class _SiteDoc:
     htcondor: HTCondorOptions | None = None
     unicore: UnicoreOptions | None = None
     ssh: SSHSettings | None = None
+    keep_work_dir: Literal["always", "on-failure", "never"] | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -681,6 +685,7 @@ def _site(doc: _SiteDoc) -> SiteConfig:
         htcondor=doc.htcondor or defaults.htcondor,
         unicore=doc.unicore or defaults.unicore,
         ssh=doc.ssh,
+        keep_work_dir=doc.keep_work_dir or defaults.keep_work_dir,
         warnings=tuple(warnings),
     )
 
