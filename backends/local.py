@@ -248,7 +248,8 @@ class LocalBackend:
             if existing and existing.strip():
                 return existing.strip()
             job = translate(pod, objects, self._site)
-            plan = local_plan(job, workdir=job.workdir)
+            # Its containers start from this process's environment: their devices come from it.
+            plan = local_plan(job, workdir=job.workdir, environ=os.environ)
             _check_programs(plan)
             self._warn_once(job.runtime.kind)
             job_id = local_job_id(uid)

@@ -7,9 +7,12 @@ which processes to start: the init containers one after another (the first failu
 pod), then the app containers all at once. Each container is a :class:`LocalProcess` whose
 argument vectors are fully resolved by :mod:`._runtime` with the absolute working directory,
 so the backend passes them to ``execve`` as they are: no word of the pod is ever parsed by a
-shell. The backend writes what it learns where the batch scripts do (``<init|run>-<name>.out``
-for the output, ``<init|run>-<name>.status`` for the exit code), so that status and logs are
-read back the same way for every dialect.
+shell. What a script decides only when it runs, whether the job's environment sets a device
+variable (:data:`._runtime.DEVICE_VARIABLES`: the GPUs a batch system gives the job), the plan
+decides from the environment it is given, the backend's own, which its containers start from.
+The backend writes what it learns where the batch scripts do (``<init|run>-<name>.out`` for the
+output, ``<init|run>-<name>.status`` for the exit code), so that status and logs are read back
+the same way for every dialect.
 
 :func:`render_local` shows the plan as ``plan.json``, for people (``interlink render``) and
 golden tests; the backend uses the :class:`LocalPlan` value itself.
@@ -27,7 +30,7 @@ import attrs
 
 from ._errors import PodError
 from ._job import Artifact, FileToWrite, Job, Task
-from ._runtime import CommandLine, runtime_setup, task_commands
+from ._runtime import DEVICE_VARIABLES, CommandLine, runtime_setup, task_commands
 
 __all__ = [
     "LocalCommand",
@@ -120,10 +123,12 @@ class LocalPlan:
     log: str = "job.out"
 
 
-def _resolve(command: CommandLine, workdir: str, where: str) -> LocalCommand:
+def _resolve(
+    command: CommandLine, workdir: str, where: str, devices: Mapping[str, str]
+) -> LocalCommand:
     try:
-        argv = command.resolve(workdir, {})
-        env = command.resolve_env(workdir, {})
+        argv = command.resolve(workdir, devices)
+        env = command.resolve_env(workdir, devices)
     except KeyError as missing:
         # The only variables commands refer to are the batch system's (SLURM_NTASKS for
         # MPI); the local backend has no batch system to provide them.
@@ -133,10 +138,10 @@ def _resolve(command: CommandLine, workdir: str, where: str) -> LocalCommand:
     return LocalCommand(argv=argv, env=env, may_fail=command.may_fail)
 
 
-def _process(job: Job, task: Task, workdir: str) -> LocalProcess:
+def _process(job: Job, task: Task, workdir: str, devices: Mapping[str, str]) -> LocalProcess:
     commands = task_commands(job, task)
     where = f"container {task.name!r}"
-    run = _resolve(commands.run, workdir, where)
+    run = _resolve(commands.run, workdir, where, devices)
     return LocalProcess(
         name=task.name,
         init=task.init,
@@ -144,8 +149,8 @@ def _process(job: Job, task: Task, workdir: str) -> LocalProcess:
         env=run.env,
         stdout=f"{task.log_name}.out",
         status=f"{task.log_name}.status",
-        prepare=tuple(_resolve(step, workdir, where) for step in commands.prepare),
-        cleanup=tuple(_resolve(step, workdir, where) for step in commands.cleanup),
+        prepare=tuple(_resolve(step, workdir, where, devices) for step in commands.prepare),
+        cleanup=tuple(_resolve(step, workdir, where, devices) for step in commands.cleanup),
     )
 
 
@@ -160,13 +165,18 @@ def _with_parents(paths: list[str]) -> tuple[str, ...]:
     return tuple(sorted(directories, key=lambda d: (d.count("/"), d)))
 
 
-def local_plan(job: Job, *, workdir: str) -> LocalPlan:
+def local_plan(job: Job, *, workdir: str, environ: Mapping[str, str] | None = None) -> LocalPlan:
     """Return the plan that runs ``job`` on this host in ``workdir`` (an absolute path).
 
     Directories are the job's emptyDirs, what the runtime needs (:func:`._runtime.runtime_setup`)
     and the parents of every file; files are the job's own, then the runtime's. The job's
     ``mpi_options`` cannot be honoured (``mpiexec -np $SLURM_NTASKS`` needs Slurm): such a
     job raises :class:`PodError`, as does a task the runtime cannot represent.
+
+    ``environ`` is the environment the containers will be started from (the backend's own;
+    none when ``None``). Only the device variables are read from it
+    (:data:`._runtime.DEVICE_VARIABLES`): each one it sets is passed into every container that
+    does not set it itself, as a batch script does with the job's environment.
     """
     if not workdir.startswith("/"):
         raise ValueError(f"the working directory must be absolute, not {workdir!r}")
@@ -176,6 +186,7 @@ def local_plan(job: Job, *, workdir: str) -> LocalPlan:
     directories = _with_parents(
         [*job.empty_dirs, *setup.directories, *(posixpath.dirname(f.path) for f in files)]
     )
+    devices = {name: environ[name] for name in DEVICE_VARIABLES if environ and name in environ}
     pre_exec = None
     if job.pre_exec is not None:
         pre_exec = LocalCommand(argv=("/bin/bash", "-c", job.pre_exec))
@@ -184,8 +195,8 @@ def local_plan(job: Job, *, workdir: str) -> LocalPlan:
         directories=directories,
         files=tuple(LocalFile(path=f.path, content=f.content, mode=f.mode) for f in files),
         pre_exec=pre_exec,
-        init_processes=tuple(_process(job, task, workdir) for task in job.init_tasks),
-        processes=tuple(_process(job, task, workdir) for task in job.tasks),
+        init_processes=tuple(_process(job, task, workdir, devices) for task in job.init_tasks),
+        processes=tuple(_process(job, task, workdir, devices) for task in job.tasks),
         time_limit_seconds=job.time_limit_seconds,
     )
 
@@ -250,11 +261,14 @@ def _dumps(value: object, indent: str = "") -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def render_local(job: Job, *, workdir: str) -> tuple[Artifact, ...]:
+def render_local(
+    job: Job, *, workdir: str, environ: Mapping[str, str] | None = None
+) -> tuple[Artifact, ...]:
     """Return ``plan.json``: :func:`local_plan` shown as JSON (see :func:`plan_json`).
 
     The JSON is indented, with each list of plain values (an ``argv``, the directories) on
-    one line.
+    one line. ``environ`` is as for :func:`local_plan`: without it, the plan is the one for
+    an environment that sets no device variable.
     """
-    plan = local_plan(job, workdir=workdir)
+    plan = local_plan(job, workdir=workdir, environ=environ)
     return (Artifact(name="plan.json", content=_dumps(plan_json(plan)) + "\n"),)

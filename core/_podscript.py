@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import json
 import posixpath
+import re
 
 import jinja2
 
@@ -246,8 +247,9 @@ def _wrapped(words: list[str], *, indent: int = 1) -> str:
     """Shell words on lines of at most ``_WIDTH`` characters, continued with backslashes.
 
     ``indent`` is the nesting level (four spaces each) the text is placed at. Lines are broken
-    only before an option (a word starting with ``-``), so that an option and its values stay
-    together; a group longer than a line stays whole.
+    only before an option (a word starting with ``-``) and around the words that depend on a
+    variable (``${NAME+...}``, see :class:`._runtime.IfSet`, one item per variable), so that an
+    option and its values stay together; a group longer than a line stays whole.
     """
     margin = _INDENT * indent
     # Room for a line's text: a line that is continued ends with " \".
@@ -255,11 +257,12 @@ def _wrapped(words: list[str], *, indent: int = 1) -> str:
     text = " ".join(words)
     if len(text) <= room:
         return text  # no line to break (most commands): no groups to form
-    # The groups: an option with the words after it. Shell words cannot hold NUL (quote refuses
-    # it), so NUL can mark where words meet, and a group starts wherever a word starts with
-    # "-": splitting the text there costs less than a loop over the words.
-    first, *rest = "\0".join(words).split("\0-")
-    groups = [first.replace("\0", " "), *["-" + group.replace("\0", " ") for group in rest]]
+    # The groups: an option with the words after it, or a conditional item alone. Shell words
+    # cannot hold NUL (quote refuses it), so NUL can mark where words meet, and a group starts
+    # wherever a word starts with "-" or "${", or follows one that ends with "}" (only
+    # conditional items do: a literal "${" or "}" is quoted): splitting the text there costs
+    # less than a loop over the words.
+    groups = [group.replace("\0", " ") for group in _GROUP_START.split("\0".join(words))]
     lines: list[str] = []
     line = ""
     for group in groups:
@@ -270,6 +273,10 @@ def _wrapped(words: list[str], *, indent: int = 1) -> str:
             line = f"{line} {group}" if line else group
     lines.append(line)
     return ("\n" + margin).join(lines)
+
+
+# NUL first in every branch, so that the search runs from one NUL to the next.
+_GROUP_START = re.compile(r"\0(?:(?=-|\$\{)|(?<=\}\0))")
 
 
 def _container_function(commands: TaskCommands, function: str) -> str:
@@ -319,7 +326,11 @@ def _is_text(content: bytes) -> bool:
         return False
     if not text.endswith("\n"):
         return False
-    return all(char in "\t\n" or (char >= " " and char != "\x7f") for char in text)
+    return _CONTROL.search(text) is None
+
+
+# The control characters a text file may not hold (one search instead of a loop over the text).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def _delimiter(text: str) -> str:

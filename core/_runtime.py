@@ -27,6 +27,24 @@ How each runtime receives the container's environment, exactly:
 - podman: ``--env NAME=VALUE`` (split at the first ``=``, copied into the OCI spec as is).
 - bwrap: ``--clearenv`` and ``--setenv NAME VALUE`` (two separate arguments: nothing to split).
 
+The job's device selection. A batch system hands a job its GPUs in its environment: Slurm sets
+``CUDA_VISIBLE_DEVICES``, ``ROCR_VISIBLE_DEVICES``, ``ZE_AFFINITY_MASK`` and
+``GPU_DEVICE_ORDINAL`` (NVIDIA, AMD, Intel, OpenCL; gres.conf ``Flags`` choose, all four by
+default), HTCondor ``CUDA_VISIBLE_DEVICES``; site prologs also set ``HIP_VISIBLE_DEVICES``
+(AMD's HIP) and ``NVIDIA_VISIBLE_DEVICES``, which the NVIDIA container toolkit and enroot's GPU
+hook read.
+Runtimes that start the container with a clean environment would drop them, so each of
+:data:`DEVICE_VARIABLES` is passed from the job's environment into every container, as a
+Kubernetes device plugin puts them into its containers, **only when the job's environment sets
+it**: an unset variable stays unset (CUDA reads an empty ``CUDA_VISIBLE_DEVICES`` as "no GPU"),
+and a variable the container's own ``env`` sets is left to that value. Whether a variable is
+set is known only when the job runs, so the command line says so itself with :class:`IfSet`
+(``${NAME+...}`` in a script), except for podman, whose ``--env NAME`` (a name, no value)
+already copies the variable only when its own environment has it. Apptainer and singularity get
+``APPTAINERENV_<NAME>`` / ``SINGULARITYENV_<NAME>`` from :attr:`CommandLine.env_if_set`; bwrap
+a ``--setenv NAME VALUE`` per variable; enroot's command script exports the ``NAME=VALUE``
+arguments that come before ``--`` after the container name (its ``--env`` would not be exact).
+
 ``run_as_user`` / ``run_as_group`` (the container's, else the pod's) are honoured by podman
 (``--user uid[:gid]``; a group without a user is ignored, podman cannot keep the image's user
 with another group), bwrap (``--uid`` / ``--gid`` inside a user namespace) and, for user 0 only,
@@ -47,6 +65,7 @@ gracefully.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -59,11 +78,13 @@ from ._job import FileToWrite, Job, Mount, Task
 from ._shell import quote
 
 __all__ = [
+    "DEVICE_VARIABLES",
     "WORKDIR",
     "WORKDIR_VARIABLE",
     "Arg",
     "CommandLine",
     "EnvRef",
+    "IfSet",
     "Part",
     "RuntimeSetup",
     "TaskCommands",
@@ -77,6 +98,16 @@ WORKDIR_VARIABLE = "workdir"
 """Name of the shell variable that holds the pod working directory in rendered scripts."""
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+DEVICE_VARIABLES = (
+    "CUDA_VISIBLE_DEVICES",
+    "ROCR_VISIBLE_DEVICES",
+    "HIP_VISIBLE_DEVICES",
+    "GPU_DEVICE_ORDINAL",
+    "ZE_AFFINITY_MASK",
+    "NVIDIA_VISIBLE_DEVICES",
+)
+"""The job's device selection, passed into every container where the job's environment sets it."""
 
 
 @attrs.frozen
@@ -144,11 +175,13 @@ class Word:
         """The path ``relative`` (no leading ``/``) inside the pod working directory."""
         return cls((WORKDIR, "/" + relative))
 
-    def shell(self) -> str:
+    def shell(self, *, quote_all: bool = False) -> str:
         """This word as shell text that expands to exactly one word.
 
         Literals are quoted with :func:`quote`; references become ``"$workdir"`` / ``"$NAME"``
         (double-quoted, so that neither word splitting nor globbing applies to their values).
+        ``quote_all`` single-quotes every literal, even one that could stay bare: the text
+        inside an unquoted ``${NAME+...}`` is split at the characters of ``IFS`` unless quoted.
         """
         if not self.parts:
             return "''"
@@ -158,6 +191,8 @@ class Word:
                 rendered.append(_WORKDIR_EXPANSION)
             elif isinstance(part, EnvRef):
                 rendered.append(f'"${part.name}"')
+            elif quote_all:
+                rendered.append(_quoted(part))
             else:
                 rendered.append(quote(part))
         return "".join(rendered)
@@ -180,12 +215,64 @@ class Word:
         return "".join(out)
 
 
+def _quoted(text: str) -> str:
+    # quote() leaves inert text bare; bare text never holds a quote, so wrapping it is enough.
+    quoted = quote(text)
+    return quoted if quoted.startswith("'") else f"'{quoted}'"
+
+
 Arg: TypeAlias = str | Word
 """One argument of a :class:`CommandLine`: a :class:`Word`, or a ``str`` taken literally.
 
 Nearly every argument is plain text, and a pod script renders dozens per container: plain
 text skips building a ``Word`` for each (``"x"`` means ``Word.of("x")``).
 """
+
+
+def _as_word(arg: Arg) -> Word:
+    return Word.of(arg) if isinstance(arg, str) else arg
+
+
+@attrs.frozen(cache_hash=True)
+class IfSet:
+    """Arguments a command has only when the job's environment sets the variable ``name``.
+
+    ``IfSet("V", ("--setenv", "V", Word.of(EnvRef("V"))))`` is three arguments where ``V`` is
+    set (to anything, the empty string included) and none where it is not. In a script each
+    argument is an unquoted ``${V+...}``, which vanishes when ``V`` is unset; every literal
+    inside it is single-quoted and every reference double-quoted, so that what it yields is
+    neither split (whatever ``IFS`` holds) nor globbed. ``name`` must be a shell identifier.
+    """
+
+    name: str = attrs.field(validator=_check_identifier)
+    args: tuple[Arg, ...]
+
+    def shell_words(self) -> tuple[str, ...]:
+        """One shell word per argument, each expanding to one word or, when unset, to none."""
+        return _if_set_words(self)
+
+    def shell(self) -> str:
+        """The arguments as one run of shell text: all of them, or nothing (:meth:`shell_words`)."""
+        return _if_set_text(self)
+
+    def resolve(self, workdir: str, environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+        """The arguments as plain strings where ``environ`` sets ``name``, else none."""
+        if environ is None or self.name not in environ:
+            return ()
+        return tuple([_resolved_word(arg, workdir, environ) for arg in self.args])
+
+
+@functools.lru_cache(maxsize=256)
+def _if_set_words(if_set: IfSet) -> tuple[str, ...]:
+    # The same few (one per device variable and runtime) come back in every container of
+    # every pod: rendered once.
+    head = "${" + if_set.name + "+"
+    return tuple([head + _as_word(arg).shell(quote_all=True) + "}" for arg in if_set.args])
+
+
+@functools.lru_cache(maxsize=256)
+def _if_set_text(if_set: IfSet) -> str:
+    return " ".join(_if_set_words(if_set))
 
 
 def _assignment(name: str, value: Arg) -> str:
@@ -200,46 +287,82 @@ def _resolved_word(arg: Arg, workdir: str, environ: Mapping[str, str] | None) ->
     return arg if isinstance(arg, str) else arg.resolve(workdir, environ)
 
 
+@functools.lru_cache(maxsize=256)
+def _env_if_set_words(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, ...], bool]:
+    # The words of CommandLine.env_if_set, and whether a name starts with "-". The same few
+    # tuples (one per runtime) come back in every container of every pod: rendered once.
+    words = [
+        IfSet(variable, (Word.of(name + "=", EnvRef(variable)),)).shell()
+        for name, variable in pairs
+    ]
+    return tuple(words), any([name.startswith("-") for name, _ in pairs])
+
+
 @attrs.frozen(kw_only=True)
 class CommandLine:
     """A command to run: its arguments and the variables to add to its environment.
 
-    Each argument, and each variable's value, is one word (see :data:`Arg`). ``env`` is added
-    on top of the environment the command inherits (the job's); later entries win.
-    ``may_fail`` marks a step whose failure is expected and harmless (removing a container that
-    may not exist): runners ignore its exit code.
+    Each argument, and each variable's value, is one word (see :data:`Arg`); an :class:`IfSet`
+    is its arguments or nothing, depending on the job's environment. ``env`` is added on top
+    of the environment the command inherits (the job's); later entries win. ``env_if_set``
+    holds ``(NAME, VARIABLE)`` pairs: ``NAME`` is set to the job's ``$VARIABLE`` where the
+    job's environment sets ``VARIABLE``, and not at all where it does not; ``env`` wins over
+    it. ``may_fail`` marks a step whose failure is expected and harmless (removing a container
+    that may not exist): runners ignore its exit code.
     """
 
-    argv: tuple[Arg, ...]
+    argv: tuple[Arg | IfSet, ...]
     env: tuple[tuple[str, Arg], ...] = ()
+    env_if_set: tuple[tuple[str, str], ...] = ()
     may_fail: bool = False
 
     def shell_words(self) -> tuple[str, ...]:
-        """The command as shell words: ``env NAME=VALUE ... argv...`` when ``env`` is set.
+        """The command as shell words: ``env NAME=VALUE ... argv...`` when it sets variables.
 
-        Each item expands to exactly one word. ``env`` (the utility) is used rather than shell
-        assignments because names such as ``APPTAINERENV_my.var`` are valid in an environment
-        but not in shell syntax.
+        Each item expands to exactly one word, except the conditional ones, which start with
+        ``${`` and end with ``}``: an :class:`IfSet` is one item (:meth:`IfSet.shell`) that
+        expands to all its arguments or to nothing, an ``env_if_set`` entry one that expands
+        to one word or to nothing. ``env`` (the utility) is used rather than shell assignments
+        because names such as ``APPTAINERENV_my.var`` are valid in an environment but not in
+        shell syntax.
         """
         words = [quote(arg) if isinstance(arg, str) else arg.shell() for arg in self.argv]
-        if not self.env:
+        if not self.env and not self.env_if_set:
             return tuple(words)
+        conditional, dashed = _env_if_set_words(self.env_if_set)
         assignments = [_assignment(name, value) for name, value in self.env]
         # A name starting with "-" would be read by env as an option.
-        marker = ("--",) if any([name.startswith("-") for name, _ in self.env]) else ()
-        return ("env", *marker, *assignments, *words)
+        dashed = dashed or any([name.startswith("-") for name, _ in self.env])
+        marker = ("--",) if dashed else ()
+        return ("env", *marker, *conditional, *assignments, *words)
 
     def shell(self) -> str:
         """The command as one line of shell (see :meth:`shell_words`)."""
         return " ".join(self.shell_words())
 
     def resolve(self, workdir: str, environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
-        """The argument vector, for running the command without a shell."""
-        return tuple([_resolved_word(arg, workdir, environ) for arg in self.argv])
+        """The argument vector, for running the command without a shell.
+
+        ``environ`` is the job's environment: it gives the values of :class:`EnvRef` and
+        decides which :class:`IfSet` arguments there are (none when it is ``None``).
+        """
+        resolved: list[str] = []
+        for arg in self.argv:
+            if isinstance(arg, IfSet):
+                resolved += arg.resolve(workdir, environ)
+            else:
+                resolved.append(_resolved_word(arg, workdir, environ))
+        return tuple(resolved)
 
     def resolve_env(self, workdir: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
-        """The variables to add to the inherited environment, resolved."""
-        return {name: _resolved_word(value, workdir, environ) for name, value in self.env}
+        """The variables to add to the inherited environment, resolved (see :meth:`resolve`)."""
+        resolved = {
+            name: environ[variable]
+            for name, variable in self.env_if_set
+            if environ is not None and variable in environ
+        }
+        resolved.update({name: _resolved_word(value, workdir, environ) for name, value in self.env})
+        return resolved
 
 
 @attrs.frozen(kw_only=True)
@@ -323,6 +446,34 @@ def _environment(task: Task) -> tuple[tuple[str, str], ...]:
     return tuple({var.name: var.value for var in task.env}.items())
 
 
+def _device_variables(task: Task) -> tuple[str, ...]:
+    # The container's own env wins: a device variable it sets is not taken from the job.
+    if not task.env:
+        return DEVICE_VARIABLES
+    own = {var.name for var in task.env}
+    if own.isdisjoint(DEVICE_VARIABLES):
+        return DEVICE_VARIABLES
+    return tuple([name for name in DEVICE_VARIABLES if name not in own])
+
+
+@functools.lru_cache(maxsize=64)
+def _device_args(kind: str, variables: tuple[str, ...]) -> tuple[Arg | IfSet, ...]:
+    # What passes the job's ``variables`` into a container of runtime ``kind``. Nearly always
+    # all of them: built once.
+    if kind == "podman":
+        # A bare name: podman copies it from its own environment only where it is set there.
+        return tuple([arg for name in variables for arg in ("--env", name)])
+    if kind == "bwrap":
+        return tuple([IfSet(name, ("--setenv", name, Word.of(EnvRef(name)))) for name in variables])
+    # enroot: NAME=VALUE arguments, read and removed by its command script (_enroot_rc_file).
+    return tuple([IfSet(name, (Word.of(name + "=", EnvRef(name)),)) for name in variables])
+
+
+@functools.lru_cache(maxsize=64)
+def _apptainer_devices(prefix: str, variables: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple([(prefix + name, name) for name in variables])
+
+
 def _identity(job: Job, task: Task) -> tuple[int | None, int | None]:
     # A container's securityContext wins over the pod's, field by field, as in Kubernetes.
     uid = task.run_as_user if task.run_as_user is not None else job.run_as_user
@@ -339,7 +490,7 @@ def _source(mount: Mount) -> Word:
     return Word.of(mount.source) if mount.host else Word.in_workdir(mount.source)
 
 
-def _under_mpi(job: Job, argv: list[Arg]) -> tuple[Arg, ...]:
+def _under_mpi(job: Job, argv: list[Arg | IfSet]) -> tuple[Arg | IfSet, ...]:
     if job.mpi_options is None:
         return tuple(argv)
     return ("mpiexec", "-np", Word.of(EnvRef("SLURM_NTASKS")), *job.mpi_options, *argv)
@@ -352,7 +503,7 @@ def _apptainer(job: Job, task: Task) -> TaskCommands:
     runtime = job.runtime
     prefix = "APPTAINERENV_" if runtime.kind == "apptainer" else "SINGULARITYENV_"
     command = _command(task)
-    argv: list[Arg] = [runtime.binary, "exec" if command is not None else "run"]
+    argv: list[Arg | IfSet] = [runtime.binary, "exec" if command is not None else "run"]
     argv += runtime.options
     if "--no-eval" not in runtime.options:
         argv.append("--no-eval")
@@ -367,7 +518,10 @@ def _apptainer(job: Job, task: Task) -> TaskCommands:
     argv += command or ()
     argv += task.args
     env = tuple([(prefix + name, value) for name, value in _environment(task)])
-    return TaskCommands(task=task, run=CommandLine(argv=_under_mpi(job, argv), env=env))
+    devices = _apptainer_devices(prefix, _device_variables(task))
+    return TaskCommands(
+        task=task, run=CommandLine(argv=_under_mpi(job, argv), env=env, env_if_set=devices)
+    )
 
 
 # --- enroot -------------------------------------------------------------------------------
@@ -398,8 +552,21 @@ def _enroot_local_image(image: str) -> bool:
     return image.startswith("/") or image.endswith(".sqsh")
 
 
+# The arguments before "--" are the job's device variables, NAME=VALUE, each exported as is.
+_ENROOT_RC_DEVICES = """\
+while [ "$#" -gt 0 ]; do
+    if [ "$1" = -- ]; then shift; break; fi
+    export "$1"
+    shift
+done"""
+
+
 def _enroot_rc_file(task: Task) -> FileToWrite:
-    lines = ["# Command script of the container (enroot start --rc), written by pyinterlink."]
+    lines = [
+        "# Command script of the container (enroot start --rc), written by pyinterlink.",
+        '# First the job\'s device selection: NAME=VALUE arguments up to "--".',
+        _ENROOT_RC_DEVICES,
+    ]
     for name, value in _environment(task):
         if not _IDENTIFIER.fullmatch(name):
             raise PodError(
@@ -442,7 +609,7 @@ def _enroot(job: Job, task: Task) -> TaskCommands:
             CommandLine(argv=(binary, "create", "--name", name, image_file)),
             CommandLine(argv=("rm", "-f", "--", image_file)),
         ]
-    argv: list[Arg] = [binary, "start", *runtime.options]
+    argv: list[Arg | IfSet] = [binary, "start", *runtime.options]
     argv += ["--rc", Word.in_workdir(f"{ENROOT_DIR}/{task.log_name}.rc")]
     if not task.read_only_root:
         argv.append("--rw")
@@ -456,6 +623,9 @@ def _enroot(job: Job, task: Task) -> TaskCommands:
     for spec in runtime.extra_mounts:
         argv += ["--mount", spec]
     argv.append(name)
+    # Read and removed by the command script (_enroot_rc_file), which exports them.
+    argv += _device_args("enroot", _device_variables(task))
+    argv.append("--")
     argv += _command(task) or ()
     argv += task.args
     return TaskCommands(
@@ -471,7 +641,7 @@ def _enroot(job: Job, task: Task) -> TaskCommands:
 
 def _podman(job: Job, task: Task) -> TaskCommands:
     runtime = job.runtime
-    argv: list[Arg] = [runtime.binary, "run", "--rm", *runtime.options]
+    argv: list[Arg | IfSet] = [runtime.binary, "run", "--rm", *runtime.options]
     # The containers of a pod share one network namespace (they reach each other on
     # localhost); the host's is the one every other runtime here gives them.
     if not any(opt.startswith(("--network", "--net")) for opt in runtime.options):
@@ -481,6 +651,7 @@ def _podman(job: Job, task: Task) -> TaskCommands:
         argv += ["--volume", Word.of(*_source(mount).parts, suffix)]
     for spec in runtime.extra_mounts:
         argv += ["--volume", spec]
+    argv += _device_args("podman", _device_variables(task))
     for name, value in _environment(task):
         argv += ["--env", f"{name}={value}"]
     if task.working_dir:
@@ -541,7 +712,7 @@ def _bwrap(job: Job, task: Task) -> TaskCommands:
     targets = [mount.target for mount in task.mounts]
     if task.working_dir:
         targets.append(task.working_dir)
-    argv: list[Arg] = [runtime.binary, *runtime.options]
+    argv: list[Arg | IfSet] = [runtime.binary, *runtime.options]
     argv += ["--die-with-parent", "--unshare-pid"]
     for directory in _HOST_SYSTEM_DIRS:
         argv += ["--ro-bind-try", directory, directory]
@@ -580,6 +751,7 @@ def _bwrap(job: Job, task: Task) -> TaskCommands:
     environment = _environment(task)
     if not any(name == "PATH" for name, _ in environment):
         argv += ["--setenv", "PATH", _DEFAULT_PATH]
+    argv += _device_args("bwrap", _device_variables(task))
     for name, value in environment:
         argv += ["--setenv", name, value]
     argv += ["--", *command, *task.args]

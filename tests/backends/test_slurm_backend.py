@@ -595,6 +595,14 @@ async def test_gpu_pod_gets_a_gpu(backend: SlurmBackend) -> None:
             'echo "container sees CUDA_VISIBLE_DEVICES=${CUDA_VISIBLE_DEVICES:-unset}"',
             resources={"limits": {"nvidia.com/gpu": "1"}},
         ),
+        # Its own value wins; Slurm also sets ROCR_VISIBLE_DEVICES (and GPU_DEVICE_ORDINAL,
+        # ZE_AFFINITY_MASK), but not HIP_VISIBLE_DEVICES, which stays unset.
+        sh(
+            "own",
+            'echo "${CUDA_VISIBLE_DEVICES-unset} ${ROCR_VISIBLE_DEVICES-unset}'
+            ' ${HIP_VISIBLE_DEVICES-unset}"',
+            env=[{"name": "CUDA_VISIBLE_DEVICES", "value": "7"}],
+        ),
         annotations={
             "slurm-job.vk.io/pre-exec": 'echo "job has CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES"'
         },
@@ -602,16 +610,12 @@ async def test_gpu_pod_gets_a_gpu(backend: SlurmBackend) -> None:
     ref = with_id(loaded.ref, await backend.create(loaded.pod, loaded.objects))
     assert "#SBATCH --gres=gpu:1" in (Path(backend.workdir(ref)) / "job.slurm").read_text()
     answer = await until(backend, ref, ended)
-    assert codes(answer) == {"main": 0}
+    assert codes(answer) == {"main": 0, "own": 0}
     job_out = (Path(backend.workdir(ref)) / "job.out").read_text()
     assert "job has CUDA_VISIBLE_DEVICES=0" in job_out
-    log = await read_log(backend, ref, "main")
-    if b"=unset" in log:
-        pytest.xfail(
-            "Slurm gives the job its GPU, but the bwrap runtime (core/_runtime.py) starts the "
-            "container with --clearenv and does not pass CUDA_VISIBLE_DEVICES on"
-        )
-    assert log == b"container sees CUDA_VISIBLE_DEVICES=0\n"
+    # bwrap starts the container with --clearenv: the job's device selection is passed on.
+    assert await read_log(backend, ref, "main") == b"container sees CUDA_VISIBLE_DEVICES=0\n"
+    assert await read_log(backend, ref, "own") == b"7 0 unset\n"
 
 
 async def test_ping_reports_free_cpus_memory_and_gpus(

@@ -12,7 +12,7 @@ from pathlib import Path
 import attrs
 import pytest
 from pyinterlink.core._errors import PodError
-from pyinterlink.core._job import FileToWrite, Job, Mount, Runtime, RuntimeKind, Task
+from pyinterlink.core._job import EnvVar, FileToWrite, Job, Mount, Runtime, RuntimeKind, Task
 from pyinterlink.core._local import (
     LocalCommand,
     LocalPlan,
@@ -23,6 +23,7 @@ from pyinterlink.core._local import (
 )
 
 from tests.core import sample_jobs
+from tests.core.sample_jobs import UID
 from tests.golden import assert_golden
 from tests.real import needs_program
 
@@ -137,6 +138,78 @@ def test_mpi_needs_slurm() -> None:
         local_plan(sample_jobs.mpi("bwrap"), workdir=WORKDIR)
 
 
+# The backend's environment, as on a GPU node: two device variables set (one to the empty
+# string, which CUDA reads as "no GPU"), the others unset, and variables that are no device's.
+GPU_NODE = {
+    "CUDA_VISIBLE_DEVICES": "0,1",
+    "ZE_AFFINITY_MASK": "",
+    "SLURM_NTASKS": "4",
+    "HOME": "/root",
+}
+
+
+def _setenv(argv: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(argv[i + 1], argv[i + 2]) for i, word in enumerate(argv) if word == "--setenv"]
+
+
+def test_devices_come_from_the_environment_the_plan_is_given() -> None:
+    job = sample_jobs.hello("bwrap")
+    (process,) = local_plan(job, workdir=WORKDIR, environ=GPU_NODE).processes
+    assert _setenv(process.argv)[1:] == [("CUDA_VISIBLE_DEVICES", "0,1"), ("ZE_AFFINITY_MASK", "")]
+    assert dict(process.env) == {}
+    # Without an environment (and where it sets none of them): no device at all.
+    for plan in (local_plan(job, workdir=WORKDIR), local_plan(job, workdir=WORKDIR, environ={})):
+        assert [name for name, _ in _setenv(plan.processes[0].argv)] == ["PATH"]
+
+
+def test_devices_reach_every_runtime_unless_the_pod_sets_them() -> None:
+    own = EnvVar(name="CUDA_VISIBLE_DEVICES", value="7")
+    apptainer = sample_jobs.hello("apptainer")
+    (process,) = local_plan(apptainer, workdir=WORKDIR, environ=GPU_NODE).processes
+    assert {k: v for k, v in process.env.items() if "DEVICES" in k or "MASK" in k} == {
+        "APPTAINERENV_CUDA_VISIBLE_DEVICES": "0,1",
+        "APPTAINERENV_ZE_AFFINITY_MASK": "",
+    }
+    enroot = sample_jobs.hello("enroot")
+    (process,) = local_plan(enroot, workdir=WORKDIR, environ=GPU_NODE).processes
+    at = process.argv.index("--")
+    assert process.argv[at - 2 : at] == ("CUDA_VISIBLE_DEVICES=0,1", "ZE_AFFINITY_MASK=")
+    # podman copies them itself from the environment it runs in (the backend's).
+    podman = sample_jobs.hello("podman")
+    (process,) = local_plan(podman, workdir=WORKDIR, environ=GPU_NODE).processes
+    assert process.argv == local_plan(podman, workdir=WORKDIR).processes[0].argv
+    assert "CUDA_VISIBLE_DEVICES" in process.argv
+
+    # The pod's own value wins.
+    def own_plan(job: Job) -> LocalProcess:
+        task = attrs.evolve(job.tasks[0], env=(own,))
+        job = attrs.evolve(job, tasks=(task,))
+        (process,) = local_plan(job, workdir=WORKDIR, environ=GPU_NODE).processes
+        return process
+
+    process = own_plan(apptainer)
+    assert process.env["APPTAINERENV_CUDA_VISIBLE_DEVICES"] == "7"
+    assert process.env["APPTAINERENV_ZE_AFFINITY_MASK"] == ""
+    process = own_plan(enroot)
+    at = process.argv.index("--")
+    assert process.argv[at - 2 : at] == (f"{UID}-run-hello", "ZE_AFFINITY_MASK=")
+    process = own_plan(sample_jobs.hello("bwrap"))
+    assert _setenv(process.argv)[1:] == [("ZE_AFFINITY_MASK", ""), ("CUDA_VISIBLE_DEVICES", "7")]
+
+
+def test_the_environment_does_not_stand_in_for_slurm() -> None:
+    # Only device variables are read from it: SLURM_NTASKS there does not make MPI possible.
+    with pytest.raises(PodError, match="SLURM_NTASKS"):
+        local_plan(sample_jobs.mpi("bwrap"), workdir=WORKDIR, environ=GPU_NODE)
+
+
+def test_plan_json_shows_the_devices_of_the_environment() -> None:
+    job = sample_jobs.hello("bwrap")
+    (artifact,) = render_local(job, workdir=WORKDIR, environ={"CUDA_VISIBLE_DEVICES": "0"})
+    (process,) = json.loads(artifact.content)["processes"]
+    assert ("CUDA_VISIBLE_DEVICES", "0") in _setenv(tuple(process["argv"]))
+
+
 def test_workdir_must_be_absolute() -> None:
     with pytest.raises(ValueError, match="absolute"):
         local_plan(sample_jobs.hello("bwrap"), workdir="relative/dir")
@@ -245,6 +318,36 @@ def test_init_containers_share_an_empty_dir_with_the_app(tmp_path: Path) -> None
     assert (pod / "init-check.status").read_text() == "0\n"
     assert (pod / "run-main.status").read_text() == "0\n"
     assert (pod / "run-main.out").read_text() == "fetched\n"
+
+
+@needs_bwrap
+@pytest.mark.parametrize(
+    ("environ", "seen"),
+    [({"CUDA_VISIBLE_DEVICES": "0"}, "0"), ({"CUDA_VISIBLE_DEVICES": ""}, ""), ({}, "unset")],
+)
+def test_a_container_sees_the_devices_of_the_backend(
+    tmp_path: Path, environ: dict[str, str], seen: str
+) -> None:
+    probe = 'printf "%s|%s" "${CUDA_VISIBLE_DEVICES-unset}" "${HIP_VISIBLE_DEVICES-unset}"'
+    job = Job(
+        pod_uid=sample_jobs.UID,
+        pod_name="gpu",
+        namespace="default",
+        workdir=sample_jobs.WORKDIR,
+        runtime=Runtime(kind="bwrap", binary=shutil.which("bwrap") or "bwrap"),
+        tasks=(
+            Task(
+                name="main",
+                init=False,
+                image="host",
+                command=("sh", "-c", probe),
+                env=(EnvVar(name="HIP_VISIBLE_DEVICES", value="mine"),),
+            ),
+        ),
+    )
+    environ = {**environ, "HIP_VISIBLE_DEVICES": "1"}
+    carry_out(local_plan(job, workdir=str(tmp_path / "pod"), environ=environ))
+    assert (tmp_path / "pod/run-main.out").read_text() == f"{seen}|mine"
 
 
 @needs_bwrap

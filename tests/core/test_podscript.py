@@ -36,6 +36,7 @@ from pyinterlink.core._job import (
     Task,
 )
 from pyinterlink.core._podscript import CURRENT_DIRECTORY, render_pod_script
+from pyinterlink.core._runtime import DEVICE_VARIABLES
 from pyinterlink.core._slurm import render_slurm
 
 from tests.core.sample_jobs import BINARY_SECRET, RUNTIME_KINDS, config_files, samples
@@ -428,6 +429,42 @@ def test_real_bwrap_pod(tmp_path: Path) -> None:
     assert not Path(f"/{marker}").exists()
 
 
+@needs_program("bwrap", "scripts/system-deps installs it")
+def test_real_bwrap_containers_get_the_job_devices_exactly(tmp_path: Path) -> None:
+    # Whatever the site's pre-exec does to word splitting, each container gets the device
+    # variables the job has, exactly, and not those it lacks; a container's own value wins.
+    assert BWRAP is not None
+    names = ("CUDA_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "ZE_AFFINITY_MASK")
+    probe = "printf '%s|%s|%s' " + " ".join(f'"${{{name}-unset}}"' for name in names)
+    first = Task(name="first", init=True, image="host", command=("sh", "-c", probe))
+    second = attrs.evolve(
+        first, name="second", init=False, env=(EnvVar(name="ZE_AFFINITY_MASK", value="own"),)
+    )
+    job = Job(
+        pod_uid="uid-gpu",
+        pod_name="pod",
+        namespace="default",
+        workdir=str(tmp_path / "pod"),
+        runtime=Runtime(kind="bwrap", binary=BWRAP),
+        init_tasks=(first,),
+        tasks=(second,),
+        pre_exec="IFS=_-+=S01; set -u",
+    )
+    script = tmp_path / "pod.sh"
+    script.write_text(render_pod_script(job, workdir=job.workdir))
+    value = "0,1 'a' $(b) *"
+    environ = {k: v for k, v in os.environ.items() if k not in DEVICE_VARIABLES}
+    environ |= {"CUDA_VISIBLE_DEVICES": value, "ZE_AFFINITY_MASK": ""}
+    assert BASH is not None
+    result = subprocess.run(
+        [BASH, str(script)], env=environ, capture_output=True, text=True, check=False, timeout=30
+    )
+    workdir = Path(job.workdir)
+    assert result.returncode == 0, result.stdout + result.stderr + _read(workdir / "init-first.out")
+    assert _read(workdir / "init-first.out") == f"{value}|unset|"
+    assert _read(workdir / "run-second.out") == f"{value}|unset|own"
+
+
 # --- the property: every value passes through literally -----------------------------------
 
 RECORDER = """\
@@ -455,10 +492,14 @@ _slurm_values = st.text(
 ODD_DIRECTORY = "pod dir $(touch pwned) `touch pwned` 'q' \"d\"; \u00e9 %j"
 
 
+_device_names = st.sampled_from(DEVICE_VARIABLES)
+
+
 @st.composite
-def _cases(draw: st.DrawFn) -> tuple[RuntimeKind, Task, FileToWrite, str]:
+def _cases(draw: st.DrawFn) -> tuple[RuntimeKind, Task, FileToWrite, str, dict[str, str]]:
     kind = draw(st.sampled_from(RUNTIME_KINDS))
-    names = _identifiers if kind == "enroot" else _env_names
+    # A device variable in the pod's env must win over the job's.
+    names = (_identifiers if kind == "enroot" else _env_names) | _device_names
     env = draw(st.dictionaries(names, _text, max_size=3))
     task = Task(
         name="main",
@@ -474,7 +515,9 @@ def _cases(draw: st.DrawFn) -> tuple[RuntimeKind, Task, FileToWrite, str]:
         content=draw(st.binary(max_size=40) | _text.map(str.encode)),
         mode=draw(st.sampled_from([0o400, 0o644, 0o755])),
     )
-    return kind, task, file, draw(_slurm_values)
+    # The job's device selection: some variables set (the empty string included), others not.
+    devices = draw(st.dictionaries(_device_names, _text.filter(lambda text: "\0" not in text)))
+    return kind, task, file, draw(_slurm_values), devices
 
 
 def _calls(directory: Path) -> list[tuple[list[str], dict[str, str]]]:
@@ -528,11 +571,15 @@ def _values(options: list[tuple[str, ...]], name: str) -> list[tuple[str, ...]]:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_cases())
 def test_every_value_reaches_the_runtime_literally(
-    case: tuple[RuntimeKind, Task, FileToWrite, str],
+    case: tuple[RuntimeKind, Task, FileToWrite, str, dict[str, str]],
 ) -> None:
-    kind, task, file, comment = case
+    kind, task, file, comment, devices = case
     env = dict((var.name, var.value) for var in task.env)
     command = list(task.command or ())
+    # What the container must get from the job: the devices it does not set itself, exactly.
+    passed = {name: value for name, value in devices.items() if name not in env}
+    unset = [name for name in DEVICE_VARIABLES if name not in devices and name not in env]
+    job_env = {k: v for k, v in os.environ.items() if k not in DEVICE_VARIABLES} | devices
     with tempfile.TemporaryDirectory() as temporary:
         root = Path(temporary)
         calls_dir = root / "calls"
@@ -565,7 +612,7 @@ def test_every_value_reaches_the_runtime_literally(
         assert slurm_output_path(output) == f"{workdir}/job.out"
 
         result = subprocess.run(
-            [BASH, str(script)], cwd=root, capture_output=True, check=False, timeout=30
+            [BASH, str(script)], cwd=root, env=job_env, capture_output=True, check=False, timeout=30
         )
         assert result.returncode == 0, (result, _read(workdir / "run-main.out"))
         assert not (root / "pwned").exists() and not (workdir / "pwned").exists()
@@ -584,15 +631,23 @@ def test_every_value_reaches_the_runtime_literally(
             assert argv[image_at:] == [task.image, *tail]
             options = _options(argv, ARITY, stop=image_at)
             assert _values(options, "--pwd") == wd
-            for name, value in env.items():
+            for name, value in (env | passed).items():
                 assert received[prefix + name] == value
+            assert not [name for name in unset if prefix + name in received]
         elif kind == "podman":
-            ((argv, _),) = calls
+            ((argv, received),) = calls
             image_at = len(argv) - len(task.args) - 1
             assert argv[image_at:] == [task.image, *task.args]
             options = _options(argv, ARITY, stop=image_at)
             assert [json.loads(v) for (v,) in _values(options, "--entrypoint")] == [command]
-            assert _values(options, "--env") == [(f"{n}={v}",) for n, v in env.items()]
+            # A bare name: podman copies it from its own environment, where it is set.
+            own = [name for name in DEVICE_VARIABLES if name not in env]
+            assert _values(options, "--env") == [
+                *[(name,) for name in own],
+                *[(f"{n}={v}",) for n, v in env.items()],
+            ]
+            assert {name: received[name] for name in passed} == passed
+            assert not [name for name in unset if name in received]
             assert _values(options, "--workdir") == wd
         elif kind == "bwrap":
             ((argv, _),) = calls
@@ -600,24 +655,35 @@ def test_every_value_reaches_the_runtime_literally(
             assert argv[end:] == ["--", *tail]
             options = _options(argv, BWRAP_ARITY, stop=end)
             setenv = [pair for pair in _values(options, "--setenv") if pair[0] != "PATH"]
-            assert setenv == [(n, v) for n, v in env.items() if n != "PATH"]
+            in_order = [name for name in DEVICE_VARIABLES if name in passed]
+            assert setenv == [
+                *[(name, passed[name]) for name in in_order],
+                *[(n, v) for n, v in env.items() if n != "PATH"],
+            ]
             if "PATH" in env:
                 assert ("PATH", env["PATH"]) in _values(options, "--setenv")
             assert _values(options, "--chdir") == wd
         else:
             (start,) = [argv for argv, _ in calls if argv[:1] == ["start"]]
             container = "uid-prop-run-main"
-            name_at = len(start) - len(tail) - 1
-            assert start[name_at:] == [container, *tail]
+            in_order = [name for name in DEVICE_VARIABLES if name in passed]
+            arguments = [f"{name}={passed[name]}" for name in in_order]
+            name_at = len(start) - len(tail) - len(arguments) - 2
+            assert start[name_at:] == [container, *arguments, "--", *tail]
             options = _options(start, ARITY, stop=name_at)
-            # The command script exports the environment and changes directory, then runs the
-            # command: run it with `cd` recorded instead of done and the recorder as command.
+            # The command script exports the devices and the environment and changes directory,
+            # then runs the command: run it, without the job's devices in its own environment,
+            # with `cd` recorded instead of done and the recorder as command.
             ((rc_file,),) = _values(options, "--rc")
             probe = subprocess.run(
-                ["sh", "-c", 'cd() { printf "%s" "$2" > "$0.cd"; }; . "$0"', rc_file, binary],
+                [
+                    "sh", "-c", 'cd() { printf "%s" "$2" > "$0.cd"; }; . "$0"',
+                    rc_file, *arguments, "--", binary,
+                ],
+                env={k: v for k, v in job_env.items() if k not in DEVICE_VARIABLES},
                 capture_output=True,
                 check=False,
-            )
+            )  # fmt: skip
             assert probe.returncode == 0, probe
             cd_file = Path(rc_file + ".cd")
             if task.working_dir:
@@ -625,8 +691,9 @@ def test_every_value_reaches_the_runtime_literally(
             else:
                 assert not cd_file.exists()
             (received,) = [e for argv, e in _calls(calls_dir) if not argv]
-            for name, value in env.items():
+            for name, value in (env | passed).items():
                 assert received[name] == value
+            assert not [name for name in unset if name in received]
 
 
 def test_bwrap_needs_a_command() -> None:

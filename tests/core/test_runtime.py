@@ -12,9 +12,11 @@ import pytest
 from pyinterlink.core._errors import PodError
 from pyinterlink.core._job import EnvVar, Job, Mount, Runtime, RuntimeKind, Task
 from pyinterlink.core._runtime import (
+    DEVICE_VARIABLES,
     WORKDIR,
     CommandLine,
     EnvRef,
+    IfSet,
     RuntimeSetup,
     Word,
     runtime_setup,
@@ -26,6 +28,16 @@ from tests.real import needs_program
 
 BWRAP = shutil.which("bwrap")
 WD = "/work dir/pod"
+
+# The opening of every enroot command script: it exports the job's devices given before "--".
+ENROOT_RC_DEVICES = [
+    '# First the job\'s device selection: NAME=VALUE arguments up to "--".',
+    'while [ "$#" -gt 0 ]; do',
+    '    if [ "$1" = -- ]; then shift; break; fi',
+    '    export "$1"',
+    "    shift",
+    "done",
+]
 
 
 def _job(kind: RuntimeKind, *tasks: Task, **runtime_fields: object) -> Job:
@@ -194,7 +206,8 @@ def test_enroot_prepares_a_named_container_and_removes_it_after() -> None:
         (("rm", "-f", "--", image), False),
     ]
     assert commands.run.resolve(WD) == (
-        "enroot", "start", "--conf", "c", "--rc", f"{WD}/enroot/run-main.rc", "--rw", name, "true",
+        "enroot", "start", "--conf", "c", "--rc", f"{WD}/enroot/run-main.rc", "--rw", name,
+        "--", "true",
     )  # fmt: skip
     assert [step.resolve(WD) for step in commands.cleanup] == [
         ("enroot", "remove", "--force", name)
@@ -234,6 +247,7 @@ def test_enroot_command_script_exports_the_environment_and_runs_the_command() ->
     (rc,) = setup.files
     assert rc.path == "enroot/run-main.rc"
     assert rc.content.decode().splitlines()[1:] == [
+        *ENROOT_RC_DEVICES,
         "export X='it'\\''s",
         "$HOME'",
         "cd -- '/w d' || exit 1",
@@ -248,7 +262,11 @@ def test_enroot_command_script_keeps_the_image_entrypoint() -> None:
         "cd() { command cd -- /srv/app; }",
         ". /etc/rc",
     ]
-    assert _argv(entrypoint("enroot"))[-len(task.args) - 1 :] == [f"{UID}-run-server", *task.args]
+    assert _argv(entrypoint("enroot"))[-len(task.args) - 2 :] == [
+        f"{UID}-run-server",
+        "--",
+        *task.args,
+    ]
 
 
 def test_enroot_refuses_names_its_command_script_cannot_export() -> None:
@@ -275,7 +293,7 @@ def test_podman_runs_with_volumes_env_workdir_user_and_a_json_entrypoint() -> No
     argv = _argv(_job("podman", task, extra_mounts=("/scratch:/scratch:ro",)))
     assert argv[:4] == ["podman", "run", "--rm", "--network=host"]
     assert _after(argv, "--volume") == [f"{WD}/emptyDirs/d:/d:ro", "/scratch:/scratch:ro"]
-    assert _after(argv, "--env") == ["A=x=y\nz"]
+    assert _after(argv, "--env") == [*DEVICE_VARIABLES, "A=x=y\nz"]
     assert _after(argv, "--workdir") == ["/d"]
     assert _after(argv, "--user") == ["1000:2000"]
     assert "--read-only" in argv
@@ -375,14 +393,244 @@ def test_bwrap_user_working_dir_read_only_root_and_path() -> None:
     assert argv[argv.index("PATH") + 1] == "/bin"
 
 
+# --- the job's device selection ---------------------------------------------------------------
+
+# The job's environment as a GPU job sees it: one variable set, one set to the empty string
+# (CUDA reads that as "no GPU": it must arrive as it is), the others unset.
+GPU_JOB = {"CUDA_VISIBLE_DEVICES": "0,1", "ZE_AFFINITY_MASK": "", "SLURM_NTASKS": "4"}
+
+
+def _bash_words(words: tuple[str, ...], environ: dict[str, str]) -> list[str]:
+    """The arguments ``words`` (shell text) expand to in bash, with a hostile IFS and nounset."""
+    script = "IFS='_-+=S'; set -u; printf '%s\\0' begin " + " ".join(words) + " end"
+    result = subprocess.run(
+        ["bash", "-c", script], env=environ, capture_output=True, check=True, timeout=10
+    )
+    return [word.decode() for word in result.stdout.split(b"\0")[1:-2]]
+
+
+def test_if_set_is_its_arguments_or_nothing() -> None:
+    setenv = IfSet("V", ("--setenv", "V", Word.of(EnvRef("V"))))
+    assert setenv.shell_words() == ("${V+'--setenv'}", "${V+'V'}", '${V+"$V"}')
+    assert setenv.resolve("/w", {"V": "a b"}) == ("--setenv", "V", "a b")
+    assert setenv.resolve("/w", {"V": ""}) == ("--setenv", "V", "")
+    assert setenv.resolve("/w", {"W": "1"}) == ()
+    assert setenv.resolve("/w") == ()
+    line = CommandLine(argv=("run", setenv, Word.in_workdir("x")))
+    assert line.resolve("/w", {"V": "1"}) == ("run", "--setenv", "V", "1", "/w/x")
+    assert line.resolve("/w", {}) == ("run", "/w/x")
+    with pytest.raises(ValueError, match="variable name"):
+        IfSet("not-a-name", ("x",))
+
+
+@pytest.mark.parametrize(
+    "value", ["", "0", "0,1", "GPU-8932f937", " a  b ", "*", "$(touch x) `y` 'q' \"d\" }\n"]
+)
+def test_if_set_words_expand_exactly_in_bash(value: str) -> None:
+    quirky = IfSet("V", ("--setenv", "it's }", Word.of("A=", EnvRef("V"), WORKDIR), ""))
+    words = (*quirky.shell_words(), "next")
+    environ = {"PATH": "/usr/bin:/bin", "workdir": "/w d"}
+    assert _bash_words(words, {**environ, "V": value}) == [
+        "--setenv", "it's }", f"A={value}/w d", "", "next",
+    ]  # fmt: skip
+    # Unset: nothing at all, not an empty word.
+    assert _bash_words(words, environ) == ["next"]
+
+
+def test_variables_set_only_where_the_job_sets_them() -> None:
+    line = CommandLine(
+        argv=("run",),
+        env=(("A", "1"), ("P_V", "mine")),
+        env_if_set=(("P_V", "V"), ("P_W", "W")),
+    )
+    assert line.shell_words() == (
+        "env", '${V+\'P_V=\'"$V"}', '${W+\'P_W=\'"$W"}', "'A=1'", "'P_V=mine'", "run",
+    )  # fmt: skip
+    # The command's own env wins; an unset variable sets nothing.
+    assert line.resolve_env("/w", {"V": "0", "W": ""}) == {"P_V": "mine", "P_W": "", "A": "1"}
+    assert line.resolve_env("/w", {}) == {"A": "1", "P_V": "mine"}
+    only = CommandLine(argv=("run",), env_if_set=(("P_W", "W"),))
+    assert only.shell_words() == ("env", "${W+'P_W='\"$W\"}", "run")
+    assert only.resolve_env("/w") == {}
+    environ = {"PATH": "/usr/bin:/bin", "W": "x y"}
+    result = subprocess.run(
+        ["bash", "-c", " ".join([*only.shell_words()[:-1], "printenv", "P_W"])],
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout == "x y\n"
+
+
+def test_apptainer_gets_the_devices_the_job_sets() -> None:
+    task = _task(command=("true",), env=(EnvVar(name="A", value="1"),))
+    for kind, prefix in (("apptainer", "APPTAINERENV_"), ("singularity", "SINGULARITYENV_")):
+        run = task_commands(_job(kind, task), task).run  # type: ignore[arg-type]
+        assert run.resolve_env(WD, GPU_JOB) == {
+            f"{prefix}CUDA_VISIBLE_DEVICES": "0,1",
+            f"{prefix}ZE_AFFINITY_MASK": "",
+            f"{prefix}A": "1",
+        }
+        assert run.resolve_env(WD, {}) == {f"{prefix}A": "1"}
+        assert run.resolve(WD, GPU_JOB) == run.resolve(WD, {})
+
+
+def test_enroot_passes_the_devices_to_its_command_script() -> None:
+    job = _job("enroot", _task(command=("app", "-x")))
+    run = task_commands(job, job.tasks[0]).run
+    assert run.resolve(WD, GPU_JOB)[-6:] == (
+        "uid-run-main", "CUDA_VISIBLE_DEVICES=0,1", "ZE_AFFINITY_MASK=", "--", "app", "-x",
+    )  # fmt: skip
+    assert run.resolve(WD, {})[-4:] == ("uid-run-main", "--", "app", "-x")
+    assert run.resolve_env(WD, GPU_JOB) == {}
+
+
+@pytest.mark.parametrize("command", [("printenv",), ()])
+def test_the_enroot_command_script_exports_the_devices_exactly(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    # The script runs in the container, where the job's environment is not: only what the
+    # arguments before "--" carry. Without a command the image's /etc/rc runs (here a stub).
+    task = _task(command=command, env=(EnvVar(name="HIP_VISIBLE_DEVICES", value="mine"),))
+    (rc,) = runtime_setup(_job("enroot", task)).files
+    script = tmp_path / "rc"
+    script.write_bytes(rc.content)
+    etc_rc = tmp_path / "etc-rc"
+    etc_rc.write_text('exec printenv "$@"\n')
+    text = script.read_text().replace(". /etc/rc", f". {etc_rc}")
+    script.write_text(text)
+    value = "0 'a'\n$(b) --"
+    devices = [f"CUDA_VISIBLE_DEVICES={value}", "ZE_AFFINITY_MASK="]
+    names = ["CUDA_VISIBLE_DEVICES", "ZE_AFFINITY_MASK", "HIP_VISIBLE_DEVICES"]
+    result = subprocess.run(
+        ["sh", str(script), *devices, "--", *command, *names],
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.stdout == f"{value}\n\nmine\n", result.stderr
+    assert result.returncode == 0
+    # Nothing set: nothing exported, and the arguments after "--" are the command's.
+    result = subprocess.run(
+        ["sh", str(script), "--", *command, "ROCR_VISIBLE_DEVICES", "--"],
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, result.stdout) == (1, "")
+
+
+def test_podman_copies_each_device_variable_from_its_own_environment() -> None:
+    task = _task(env=(EnvVar(name="A", value="1"),))
+    argv = _argv(_job("podman", task))
+    # A bare name: podman sets it only where its environment (the job's) has it.
+    assert _after(argv, "--env") == [*DEVICE_VARIABLES, "A=1"]
+    run = task_commands(_job("podman", task), task).run
+    assert run.resolve(WD, GPU_JOB) == run.resolve(WD, {})
+    assert run.env == () and run.env_if_set == ()
+
+
+def test_bwrap_sets_the_devices_the_job_sets() -> None:
+    task = _task(command=("true",), env=(EnvVar(name="A", value="1"),))
+    run = task_commands(_job("bwrap", task), task).run
+    tail = run.resolve(WD, GPU_JOB)
+    assert tail[tail.index("--clearenv") :] == (
+        "--clearenv",
+        "--setenv", "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "--setenv", "CUDA_VISIBLE_DEVICES", "0,1",
+        "--setenv", "ZE_AFFINITY_MASK", "",
+        "--setenv", "A", "1",
+        "--", "true",
+    )  # fmt: skip
+    assert "CUDA_VISIBLE_DEVICES" not in run.resolve(WD, {})
+
+
+@pytest.mark.parametrize("kind", ["apptainer", "singularity", "enroot", "podman", "bwrap"])
+def test_the_pod_env_wins_over_the_job_devices(kind: RuntimeKind) -> None:
+    task = _task(
+        command=("true",),
+        env=(
+            EnvVar(name="CUDA_VISIBLE_DEVICES", value="3"),
+            EnvVar(name="NVIDIA_VISIBLE_DEVICES", value=""),
+        ),
+    )
+    job = _job(kind, task)
+    run = task_commands(job, task).run
+    words = " ".join(run.shell_words())
+    assert "${CUDA_VISIBLE_DEVICES+" not in words and "${NVIDIA_VISIBLE_DEVICES+" not in words
+    assert "${ROCR_VISIBLE_DEVICES+" in words or "--env ROCR_VISIBLE_DEVICES" in words
+    argv, env = run.resolve(WD, GPU_JOB), run.resolve_env(WD, GPU_JOB)
+    if kind in ("apptainer", "singularity"):
+        prefix = "APPTAINERENV_" if kind == "apptainer" else "SINGULARITYENV_"
+        assert env[prefix + "CUDA_VISIBLE_DEVICES"] == "3"
+        assert env[prefix + "NVIDIA_VISIBLE_DEVICES"] == ""
+        assert env[prefix + "ZE_AFFINITY_MASK"] == ""
+    elif kind == "enroot":
+        assert "CUDA_VISIBLE_DEVICES=0,1" not in argv and "ZE_AFFINITY_MASK=" in argv
+        (rc,) = runtime_setup(job).files
+        assert "export CUDA_VISIBLE_DEVICES=3\n" in rc.content.decode()
+    elif kind == "podman":
+        assert _after(list(argv), "--env") == [
+            "ROCR_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "GPU_DEVICE_ORDINAL",
+            "ZE_AFFINITY_MASK", "CUDA_VISIBLE_DEVICES=3", "NVIDIA_VISIBLE_DEVICES=",
+        ]  # fmt: skip
+    else:
+        assert _after(list(argv), "--setenv") == [
+            "PATH",
+            "ZE_AFFINITY_MASK",
+            "CUDA_VISIBLE_DEVICES",
+            "NVIDIA_VISIBLE_DEVICES",
+        ]
+        assert argv[argv.index("CUDA_VISIBLE_DEVICES") + 1] == "3"
+
+
+@needs_program("bwrap", "scripts/system-deps installs it")
+@pytest.mark.parametrize(
+    ("job_env", "seen"),
+    [
+        ({"CUDA_VISIBLE_DEVICES": "0"}, "0"),
+        ({"CUDA_VISIBLE_DEVICES": ""}, ""),
+        ({}, "unset"),
+    ],
+)
+def test_a_bwrap_container_sees_the_job_devices_through_the_pod_script(
+    tmp_path: Path, job_env: dict[str, str], seen: str
+) -> None:
+    # The script's words, run by bash as a batch job does, with the real bwrap.
+    assert BWRAP is not None
+    probe = 'printf "%s|%s" "${CUDA_VISIBLE_DEVICES-unset}" "${HIP_VISIBLE_DEVICES-unset}"'
+    task = _task(
+        command=("sh", "-c", probe), env=(EnvVar(name="HIP_VISIBLE_DEVICES", value="mine"),)
+    )
+    job = attrs.evolve(_job("bwrap", task), runtime=Runtime(kind="bwrap", binary=BWRAP))
+    (tmp_path / "tmp").mkdir()
+    run = task_commands(job, task).run
+    environ = {"PATH": "/usr/bin:/bin", "workdir": str(tmp_path)}
+    environ |= {"HIP_VISIBLE_DEVICES": "1", **job_env}
+    result = subprocess.run(
+        ["bash", "-c", run.shell()], env=environ, capture_output=True, text=True, check=False
+    )
+    assert (result.returncode, result.stdout) == (0, f"{seen}|mine"), result.stderr
+    # The same command resolved, as the local backend runs it.
+    result = subprocess.run(
+        list(run.resolve(str(tmp_path), environ)), capture_output=True, text=True, check=False
+    )
+    assert (result.returncode, result.stdout) == (0, f"{seen}|mine"), result.stderr
+
+
 # --- MPI and the whole pod ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("kind", ["apptainer", "enroot", "podman", "bwrap"])
 def test_mpi_wraps_the_runtime_in_mpiexec(kind: RuntimeKind) -> None:
     job = mpi(kind)
-    run = task_commands(job, job.tasks[0]).run
-    assert run.shell_words()[:5] == ("mpiexec", "-np", '"$SLURM_NTASKS"', "--bind-to", "none")
+    words = task_commands(job, job.tasks[0]).run.shell_words()
+    # apptainer's device variables are set by env in front of everything.
+    words = words[words.index("mpiexec") :]
+    assert words[:5] == ("mpiexec", "-np", '"$SLURM_NTASKS"', "--bind-to", "none")
     assert _argv(job)[:6] == ["mpiexec", "-np", "4", "--bind-to", "none", kind]
 
 
@@ -394,7 +642,7 @@ def test_other_runtimes_need_nothing_in_the_working_directory() -> None:
 
 def test_every_task_of_a_pod_gets_its_commands() -> None:
     job = init_containers("enroot")
-    names = [task_commands(job, task).run.resolve(WD)[-4] for task in job.all_tasks]
+    names = [task_commands(job, task).run.resolve(WD)[-5] for task in job.all_tasks]
     assert names == [f"{UID}-init-fetch", f"{UID}-init-check", f"{UID}-run-main"]
     assert [file.path for file in runtime_setup(job).files] == [
         "enroot/init-fetch.rc",
@@ -429,8 +677,10 @@ def test_resolved_bwrap_argv_runs_without_a_shell(tmp_path: Path) -> None:
 def test_a_podman_command_line_renders_readably() -> None:
     job = hello("podman")
     run = task_commands(job, job.tasks[0]).run
+    devices = " ".join(f"--env {name}" for name in DEVICE_VARIABLES)
     assert run.shell() == (
-        "podman run --rm --network=host --entrypoint '[\"echo\"]' docker://busybox:1.36 hello world"
+        f"podman run --rm --network=host {devices} --entrypoint '[\"echo\"]' "
+        "docker://busybox:1.36 hello world"
     )
 
 

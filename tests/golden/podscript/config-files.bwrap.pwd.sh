@@ -94,8 +94,14 @@ container_1() {
         --ro-bind "$workdir"/projectedVolumeMaps/podinfo /etc/podinfo \
         --ro-bind "$workdir"/configMaps/settings/app.conf /opt/app/app.conf \
         --ro-bind "$workdir"/secrets/credentials /var/run/secrets/app --clearenv \
-        --setenv PATH /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin -- python \
-        -m app
+        --setenv PATH /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        ${CUDA_VISIBLE_DEVICES+'--setenv'} ${CUDA_VISIBLE_DEVICES+'CUDA_VISIBLE_DEVICES'} ${CUDA_VISIBLE_DEVICES+"$CUDA_VISIBLE_DEVICES"} \
+        ${ROCR_VISIBLE_DEVICES+'--setenv'} ${ROCR_VISIBLE_DEVICES+'ROCR_VISIBLE_DEVICES'} ${ROCR_VISIBLE_DEVICES+"$ROCR_VISIBLE_DEVICES"} \
+        ${HIP_VISIBLE_DEVICES+'--setenv'} ${HIP_VISIBLE_DEVICES+'HIP_VISIBLE_DEVICES'} ${HIP_VISIBLE_DEVICES+"$HIP_VISIBLE_DEVICES"} \
+        ${GPU_DEVICE_ORDINAL+'--setenv'} ${GPU_DEVICE_ORDINAL+'GPU_DEVICE_ORDINAL'} ${GPU_DEVICE_ORDINAL+"$GPU_DEVICE_ORDINAL"} \
+        ${ZE_AFFINITY_MASK+'--setenv'} ${ZE_AFFINITY_MASK+'ZE_AFFINITY_MASK'} ${ZE_AFFINITY_MASK+"$ZE_AFFINITY_MASK"} \
+        ${NVIDIA_VISIBLE_DEVICES+'--setenv'} ${NVIDIA_VISIBLE_DEVICES+'NVIDIA_VISIBLE_DEVICES'} ${NVIDIA_VISIBLE_DEVICES+"$NVIDIA_VISIBLE_DEVICES"} \
+        -- python -m app
 }
 
 # App containers, side by side.

@@ -69,6 +69,12 @@ mkdir -p -- "$workdir"/enroot || exit 1
 # Files the containers mount (ConfigMaps, Secrets, projected volumes, runtime scripts).
 cat >"$workdir"/enroot/run-app.rc <<'PYINTERLINK_EOF' || exit 1
 # Command script of the container (enroot start --rc), written by pyinterlink.
+# First the job's device selection: NAME=VALUE arguments up to "--".
+while [ "$#" -gt 0 ]; do
+    if [ "$1" = -- ]; then shift; break; fi
+    export "$1"
+    shift
+done
 exec "$@"
 PYINTERLINK_EOF
 chmod 0644 -- "$workdir"/enroot/run-app.rc || exit 1
@@ -86,7 +92,13 @@ container_1() {
             --mount "$workdir"/configMaps/settings:/etc/config:none:x-create=auto,rbind,ro \
             --mount "$workdir"/configMaps/settings/app.conf:/opt/app/app.conf:none:x-create=auto,rbind,ro \
             --mount "$workdir"/secrets/credentials:/var/run/secrets/app:none:x-create=auto,rbind,ro \
-            --mount "$workdir"/projectedVolumeMaps/podinfo:/etc/podinfo:none:x-create=auto,rbind,ro 7f3c2a10-5b8e-4d2f-9a61-0c4e8b9d1e23-run-app python \
+            --mount "$workdir"/projectedVolumeMaps/podinfo:/etc/podinfo:none:x-create=auto,rbind,ro 7f3c2a10-5b8e-4d2f-9a61-0c4e8b9d1e23-run-app \
+            ${CUDA_VISIBLE_DEVICES+'CUDA_VISIBLE_DEVICES='"$CUDA_VISIBLE_DEVICES"} \
+            ${ROCR_VISIBLE_DEVICES+'ROCR_VISIBLE_DEVICES='"$ROCR_VISIBLE_DEVICES"} \
+            ${HIP_VISIBLE_DEVICES+'HIP_VISIBLE_DEVICES='"$HIP_VISIBLE_DEVICES"} \
+            ${GPU_DEVICE_ORDINAL+'GPU_DEVICE_ORDINAL='"$GPU_DEVICE_ORDINAL"} \
+            ${ZE_AFFINITY_MASK+'ZE_AFFINITY_MASK='"$ZE_AFFINITY_MASK"} \
+            ${NVIDIA_VISIBLE_DEVICES+'NVIDIA_VISIBLE_DEVICES='"$NVIDIA_VISIBLE_DEVICES"} -- python \
             -m app
     else
         not_started run-app

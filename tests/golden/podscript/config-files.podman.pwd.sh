@@ -69,7 +69,9 @@ container_1() {
         --volume "$workdir"/configMaps/settings:/etc/config:ro \
         --volume "$workdir"/configMaps/settings/app.conf:/opt/app/app.conf:ro \
         --volume "$workdir"/secrets/credentials:/var/run/secrets/app:ro \
-        --volume "$workdir"/projectedVolumeMaps/podinfo:/etc/podinfo:ro \
+        --volume "$workdir"/projectedVolumeMaps/podinfo:/etc/podinfo:ro --env CUDA_VISIBLE_DEVICES \
+        --env ROCR_VISIBLE_DEVICES --env HIP_VISIBLE_DEVICES --env GPU_DEVICE_ORDINAL \
+        --env ZE_AFFINITY_MASK --env NVIDIA_VISIBLE_DEVICES \
         --entrypoint '["python", "-m", "app"]' docker://python:3.12-slim
 }
 

@@ -65,7 +65,14 @@ arm_traps
 
 # Container "app".
 container_1() {
-    run_container run-app singularity exec --nv --containall --no-eval \
+    run_container run-app env \
+        ${CUDA_VISIBLE_DEVICES+'SINGULARITYENV_CUDA_VISIBLE_DEVICES='"$CUDA_VISIBLE_DEVICES"} \
+        ${ROCR_VISIBLE_DEVICES+'SINGULARITYENV_ROCR_VISIBLE_DEVICES='"$ROCR_VISIBLE_DEVICES"} \
+        ${HIP_VISIBLE_DEVICES+'SINGULARITYENV_HIP_VISIBLE_DEVICES='"$HIP_VISIBLE_DEVICES"} \
+        ${GPU_DEVICE_ORDINAL+'SINGULARITYENV_GPU_DEVICE_ORDINAL='"$GPU_DEVICE_ORDINAL"} \
+        ${ZE_AFFINITY_MASK+'SINGULARITYENV_ZE_AFFINITY_MASK='"$ZE_AFFINITY_MASK"} \
+        ${NVIDIA_VISIBLE_DEVICES+'SINGULARITYENV_NVIDIA_VISIBLE_DEVICES='"$NVIDIA_VISIBLE_DEVICES"} \
+        singularity exec --nv --containall --no-eval \
         --bind "$workdir"/configMaps/settings:/etc/config:ro \
         --bind "$workdir"/configMaps/settings/app.conf:/opt/app/app.conf:ro \
         --bind "$workdir"/secrets/credentials:/var/run/secrets/app:ro \

@@ -66,9 +66,15 @@ arm_traps
 
 # Container "server".
 container_1() {
-    run_container run-server env 'APPTAINERENV_LOG_LEVEL=debug' apptainer run --nv --containall \
-        --no-eval --pwd /srv/app docker://ghcr.io/example/server:2.1 --port 8080 \
-        --name 'it'\''s mine'
+    run_container run-server env \
+        ${CUDA_VISIBLE_DEVICES+'APPTAINERENV_CUDA_VISIBLE_DEVICES='"$CUDA_VISIBLE_DEVICES"} \
+        ${ROCR_VISIBLE_DEVICES+'APPTAINERENV_ROCR_VISIBLE_DEVICES='"$ROCR_VISIBLE_DEVICES"} \
+        ${HIP_VISIBLE_DEVICES+'APPTAINERENV_HIP_VISIBLE_DEVICES='"$HIP_VISIBLE_DEVICES"} \
+        ${GPU_DEVICE_ORDINAL+'APPTAINERENV_GPU_DEVICE_ORDINAL='"$GPU_DEVICE_ORDINAL"} \
+        ${ZE_AFFINITY_MASK+'APPTAINERENV_ZE_AFFINITY_MASK='"$ZE_AFFINITY_MASK"} \
+        ${NVIDIA_VISIBLE_DEVICES+'APPTAINERENV_NVIDIA_VISIBLE_DEVICES='"$NVIDIA_VISIBLE_DEVICES"} \
+        'APPTAINERENV_LOG_LEVEL=debug' apptainer run --nv --containall --no-eval \
+        --pwd /srv/app docker://ghcr.io/example/server:2.1 --port 8080 --name 'it'\''s mine'
 }
 
 # App containers, side by side.

@@ -66,8 +66,14 @@ arm_traps
 
 # Container "hello".
 container_1() {
-    run_container run-hello apptainer exec --nv --containall \
-        --no-eval docker://busybox:1.36 echo hello world
+    run_container run-hello env \
+        ${CUDA_VISIBLE_DEVICES+'APPTAINERENV_CUDA_VISIBLE_DEVICES='"$CUDA_VISIBLE_DEVICES"} \
+        ${ROCR_VISIBLE_DEVICES+'APPTAINERENV_ROCR_VISIBLE_DEVICES='"$ROCR_VISIBLE_DEVICES"} \
+        ${HIP_VISIBLE_DEVICES+'APPTAINERENV_HIP_VISIBLE_DEVICES='"$HIP_VISIBLE_DEVICES"} \
+        ${GPU_DEVICE_ORDINAL+'APPTAINERENV_GPU_DEVICE_ORDINAL='"$GPU_DEVICE_ORDINAL"} \
+        ${ZE_AFFINITY_MASK+'APPTAINERENV_ZE_AFFINITY_MASK='"$ZE_AFFINITY_MASK"} \
+        ${NVIDIA_VISIBLE_DEVICES+'APPTAINERENV_NVIDIA_VISIBLE_DEVICES='"$NVIDIA_VISIBLE_DEVICES"} \
+        apptainer exec --nv --containall --no-eval docker://busybox:1.36 echo hello world
 }
 
 # App containers, side by side.

@@ -69,20 +69,41 @@ mkdir -p -- "$workdir"/emptyDirs/work || exit 1
 
 # Init container "fetch".
 container_1() {
-    run_container init-fetch apptainer exec --nv --containall --no-eval \
+    run_container init-fetch env \
+        ${CUDA_VISIBLE_DEVICES+'APPTAINERENV_CUDA_VISIBLE_DEVICES='"$CUDA_VISIBLE_DEVICES"} \
+        ${ROCR_VISIBLE_DEVICES+'APPTAINERENV_ROCR_VISIBLE_DEVICES='"$ROCR_VISIBLE_DEVICES"} \
+        ${HIP_VISIBLE_DEVICES+'APPTAINERENV_HIP_VISIBLE_DEVICES='"$HIP_VISIBLE_DEVICES"} \
+        ${GPU_DEVICE_ORDINAL+'APPTAINERENV_GPU_DEVICE_ORDINAL='"$GPU_DEVICE_ORDINAL"} \
+        ${ZE_AFFINITY_MASK+'APPTAINERENV_ZE_AFFINITY_MASK='"$ZE_AFFINITY_MASK"} \
+        ${NVIDIA_VISIBLE_DEVICES+'APPTAINERENV_NVIDIA_VISIBLE_DEVICES='"$NVIDIA_VISIBLE_DEVICES"} \
+        apptainer exec --nv --containall --no-eval \
         --bind "$workdir"/emptyDirs/work:/work docker://busybox:1.36 sh \
         -c 'echo fetched > /work/data'
 }
 
 # Init container "check".
 container_2() {
-    run_container init-check apptainer exec --nv --containall --no-eval \
+    run_container init-check env \
+        ${CUDA_VISIBLE_DEVICES+'APPTAINERENV_CUDA_VISIBLE_DEVICES='"$CUDA_VISIBLE_DEVICES"} \
+        ${ROCR_VISIBLE_DEVICES+'APPTAINERENV_ROCR_VISIBLE_DEVICES='"$ROCR_VISIBLE_DEVICES"} \
+        ${HIP_VISIBLE_DEVICES+'APPTAINERENV_HIP_VISIBLE_DEVICES='"$HIP_VISIBLE_DEVICES"} \
+        ${GPU_DEVICE_ORDINAL+'APPTAINERENV_GPU_DEVICE_ORDINAL='"$GPU_DEVICE_ORDINAL"} \
+        ${ZE_AFFINITY_MASK+'APPTAINERENV_ZE_AFFINITY_MASK='"$ZE_AFFINITY_MASK"} \
+        ${NVIDIA_VISIBLE_DEVICES+'APPTAINERENV_NVIDIA_VISIBLE_DEVICES='"$NVIDIA_VISIBLE_DEVICES"} \
+        apptainer exec --nv --containall --no-eval \
         --bind "$workdir"/emptyDirs/work:/work docker://busybox:1.36 sh -c 'test -s /work/data'
 }
 
 # Container "main".
 container_3() {
-    run_container run-main apptainer exec --nv --containall --no-eval \
+    run_container run-main env \
+        ${CUDA_VISIBLE_DEVICES+'APPTAINERENV_CUDA_VISIBLE_DEVICES='"$CUDA_VISIBLE_DEVICES"} \
+        ${ROCR_VISIBLE_DEVICES+'APPTAINERENV_ROCR_VISIBLE_DEVICES='"$ROCR_VISIBLE_DEVICES"} \
+        ${HIP_VISIBLE_DEVICES+'APPTAINERENV_HIP_VISIBLE_DEVICES='"$HIP_VISIBLE_DEVICES"} \
+        ${GPU_DEVICE_ORDINAL+'APPTAINERENV_GPU_DEVICE_ORDINAL='"$GPU_DEVICE_ORDINAL"} \
+        ${ZE_AFFINITY_MASK+'APPTAINERENV_ZE_AFFINITY_MASK='"$ZE_AFFINITY_MASK"} \
+        ${NVIDIA_VISIBLE_DEVICES+'APPTAINERENV_NVIDIA_VISIBLE_DEVICES='"$NVIDIA_VISIBLE_DEVICES"} \
+        apptainer exec --nv --containall --no-eval \
         --bind "$workdir"/emptyDirs/work:/work docker://busybox:1.36 sh -c 'cat /work/data'
 }
 

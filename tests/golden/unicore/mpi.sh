@@ -66,9 +66,15 @@ arm_traps
 
 # Container "solver".
 container_1() {
-    run_container run-solver mpiexec -np "$SLURM_NTASKS" --bind-to none apptainer exec --nv \
-        --containall --no-eval docker://ghcr.io/example/solver:1.0 /opt/solver/bin/solve \
-        --mesh /data/mesh.h5
+    run_container run-solver env \
+        ${CUDA_VISIBLE_DEVICES+'APPTAINERENV_CUDA_VISIBLE_DEVICES='"$CUDA_VISIBLE_DEVICES"} \
+        ${ROCR_VISIBLE_DEVICES+'APPTAINERENV_ROCR_VISIBLE_DEVICES='"$ROCR_VISIBLE_DEVICES"} \
+        ${HIP_VISIBLE_DEVICES+'APPTAINERENV_HIP_VISIBLE_DEVICES='"$HIP_VISIBLE_DEVICES"} \
+        ${GPU_DEVICE_ORDINAL+'APPTAINERENV_GPU_DEVICE_ORDINAL='"$GPU_DEVICE_ORDINAL"} \
+        ${ZE_AFFINITY_MASK+'APPTAINERENV_ZE_AFFINITY_MASK='"$ZE_AFFINITY_MASK"} \
+        ${NVIDIA_VISIBLE_DEVICES+'APPTAINERENV_NVIDIA_VISIBLE_DEVICES='"$NVIDIA_VISIBLE_DEVICES"} \
+        mpiexec -np "$SLURM_NTASKS" --bind-to none apptainer exec --nv --containall \
+        --no-eval docker://ghcr.io/example/solver:1.0 /opt/solver/bin/solve --mesh /data/mesh.h5
 }
 
 # App containers, side by side.

@@ -70,7 +70,14 @@ export OMP_NUM_THREADS=1
 
 # Container "train".
 container_1() {
-    run_container run-train env 'APPTAINERENV_NCCL_DEBUG=INFO' apptainer exec --nv --containall \
+    run_container run-train env \
+        ${CUDA_VISIBLE_DEVICES+'APPTAINERENV_CUDA_VISIBLE_DEVICES='"$CUDA_VISIBLE_DEVICES"} \
+        ${ROCR_VISIBLE_DEVICES+'APPTAINERENV_ROCR_VISIBLE_DEVICES='"$ROCR_VISIBLE_DEVICES"} \
+        ${HIP_VISIBLE_DEVICES+'APPTAINERENV_HIP_VISIBLE_DEVICES='"$HIP_VISIBLE_DEVICES"} \
+        ${GPU_DEVICE_ORDINAL+'APPTAINERENV_GPU_DEVICE_ORDINAL='"$GPU_DEVICE_ORDINAL"} \
+        ${ZE_AFFINITY_MASK+'APPTAINERENV_ZE_AFFINITY_MASK='"$ZE_AFFINITY_MASK"} \
+        ${NVIDIA_VISIBLE_DEVICES+'APPTAINERENV_NVIDIA_VISIBLE_DEVICES='"$NVIDIA_VISIBLE_DEVICES"} \
+        'APPTAINERENV_NCCL_DEBUG=INFO' apptainer exec --nv --containall \
         --no-eval docker://nvcr.io/nvidia/pytorch:24.03-py3 python train.py --epochs 10
 }
 

@@ -69,14 +69,28 @@ mkdir -p -- "$workdir"/emptyDirs/shared || exit 1
 
 # Container "writer".
 container_1() {
-    run_container run-writer apptainer exec --nv --containall --no-eval \
+    run_container run-writer env \
+        ${CUDA_VISIBLE_DEVICES+'APPTAINERENV_CUDA_VISIBLE_DEVICES='"$CUDA_VISIBLE_DEVICES"} \
+        ${ROCR_VISIBLE_DEVICES+'APPTAINERENV_ROCR_VISIBLE_DEVICES='"$ROCR_VISIBLE_DEVICES"} \
+        ${HIP_VISIBLE_DEVICES+'APPTAINERENV_HIP_VISIBLE_DEVICES='"$HIP_VISIBLE_DEVICES"} \
+        ${GPU_DEVICE_ORDINAL+'APPTAINERENV_GPU_DEVICE_ORDINAL='"$GPU_DEVICE_ORDINAL"} \
+        ${ZE_AFFINITY_MASK+'APPTAINERENV_ZE_AFFINITY_MASK='"$ZE_AFFINITY_MASK"} \
+        ${NVIDIA_VISIBLE_DEVICES+'APPTAINERENV_NVIDIA_VISIBLE_DEVICES='"$NVIDIA_VISIBLE_DEVICES"} \
+        apptainer exec --nv --containall --no-eval \
         --bind "$workdir"/emptyDirs/shared:/shared docker://busybox:1.36 sh \
         -c 'date > /shared/now; sleep 1'
 }
 
 # Container "reader".
 container_2() {
-    run_container run-reader env 'APPTAINERENV_GREETING=hello, world' 'APPTAINERENV_MULTILINE=line one
+    run_container run-reader env \
+        ${CUDA_VISIBLE_DEVICES+'APPTAINERENV_CUDA_VISIBLE_DEVICES='"$CUDA_VISIBLE_DEVICES"} \
+        ${ROCR_VISIBLE_DEVICES+'APPTAINERENV_ROCR_VISIBLE_DEVICES='"$ROCR_VISIBLE_DEVICES"} \
+        ${HIP_VISIBLE_DEVICES+'APPTAINERENV_HIP_VISIBLE_DEVICES='"$HIP_VISIBLE_DEVICES"} \
+        ${GPU_DEVICE_ORDINAL+'APPTAINERENV_GPU_DEVICE_ORDINAL='"$GPU_DEVICE_ORDINAL"} \
+        ${ZE_AFFINITY_MASK+'APPTAINERENV_ZE_AFFINITY_MASK='"$ZE_AFFINITY_MASK"} \
+        ${NVIDIA_VISIBLE_DEVICES+'APPTAINERENV_NVIDIA_VISIBLE_DEVICES='"$NVIDIA_VISIBLE_DEVICES"} \
+        'APPTAINERENV_GREETING=hello, world' 'APPTAINERENV_MULTILINE=line one
 line '\''two'\''' apptainer exec \
         --nv --containall --no-eval --bind "$workdir"/emptyDirs/shared:/in:ro \
         --bind /cvmfs/sft.cern.ch:/cvmfs/sft.cern.ch --pwd /in docker://busybox:1.36 sh \
