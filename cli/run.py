@@ -230,16 +230,17 @@ class _Runner:
         self.done.set()
 
     def exit_code(self) -> int:
+        """0 when the pod succeeded; else the first failed container's exit code, or 1."""
         status = self.status
-        if status is None or status.phase != "Succeeded":
-            for container in (
-                (status.init_container_statuses + status.container_statuses) if status else ()
-            ):
-                terminated = container.state.terminated
-                if terminated is not None and terminated.exit_code:
-                    return terminated.exit_code
-            return 1
-        return 0
+        if status is not None and status.phase == "Succeeded":
+            return 0
+        containers = (status.init_container_statuses + status.container_statuses) if status else ()
+        codes = [
+            terminated.exit_code
+            for container in containers
+            if (terminated := container.state.terminated) is not None and terminated.exit_code
+        ]
+        return codes[0] if codes else 1
 
 
 async def _run(backend: Backend, pod: Pod, objects: PodObjects, out: _Output) -> int:
