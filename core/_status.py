@@ -231,7 +231,9 @@ def pod_status(
     shape = _shape(pod)
     results = observation.containers
     derive = _derive
-    if _in_utc(_observed_times(now, job, results)) and _in_utc(_status_times(previous)):
+    if _observation_in_utc(now, job, results) and (
+        previous is None or _in_utc(_status_times(previous))
+    ):
         derive = _memo_derive
     return derive(shape, job, results, previous, now)
 
@@ -245,7 +247,75 @@ def _derive(
 ) -> PodStatus:
     """The status :func:`pod_status` publishes, once it has ruled out a terminal ``previous``
     and an observation without news; ``job`` is ``None`` when the job state is no news."""
+    if job is not None and previous is None and not results and not shape.inits and shape.apps:
+        # Most pods of a poll: a first status from the job's state alone (see _first_status).
+        return _first_status(shape.apps, job, now)
     return _Walk(shape, job, _index_results(shape, results), previous, now).status()
+
+
+def _first_status(apps: tuple[_Spec, ...], job: RemoteState, now: datetime) -> PodStatus:
+    """What the walk derives for app containers only, no init containers, no container
+    results and no previous status, from a job with news (it waits, runs or has ended).
+
+    A fast path: a first poll derives one status per distinct running or ended job (each has
+    its own times), and this is most of them. With one stage and no evidence about any
+    container, every container shows the same state, which the job's state alone decides,
+    so the walk's per-container rules shrink to one case per job progress.
+    """
+    rule = JOB_KIND_RULES[job.kind]
+    progress = rule.progress
+    note = _job_note(job)
+    reason = ""
+    state: ContainerState
+    phase: PodPhase
+    if progress == "waits":
+        state = _waiting(rule.waiting_reason, note)
+        phase, message = "Pending", note
+    elif progress == "runs":
+        state = ContainerState(running=ContainerStateRunning(started_at=job.started_at or now))
+        phase, message = "Running", (note if job.reason or job.message else "")
+    elif progress == "ended":
+        code, signal = _job_exit(job)
+        state = ContainerState(
+            terminated=ContainerStateTerminated(
+                exit_code=code,
+                signal=signal,
+                reason=job.reason or rule.ended_reason or (COMPLETED if code == 0 else ERROR),
+                message=f"no exit status was recorded for this container; {note}",
+                finished_at=job.finished_at or now,
+            )
+        )
+        if rule.fails_pod or code != 0:
+            phase, reason, message = "Failed", job.reason or rule.ended_reason, note
+        else:
+            phase, message = "Succeeded", ""
+    else:
+        raise AssertionError(f"no news is not a first status: {job.kind}")
+    running = progress == "runs"
+    statuses = tuple(
+        [
+            ContainerStatus(name=name, state=state, ready=running, image=image, started=running)
+            for name, image in apps
+        ]
+    )
+    # What _assemble would find in these statuses, known here without looking at them.
+    readiness = _Readiness(
+        phase=phase,
+        incomplete=(),
+        app_started=progress != "waits",
+        unready=() if running else tuple([name for name, _ in apps]),
+        no_apps=False,
+        waiting_note=note if progress == "waits" else "",
+    )
+    conditions = _memo_conditions if now.tzinfo is UTC else _conditions  # see _in_utc
+    return PodStatus(
+        phase=phase,
+        reason=reason,
+        message=message,
+        conditions=conditions(readiness, (), now),
+        container_statuses=statuses,
+        start_time=now,
+    )
 
 
 # The pods of one workload share a shape, a poll shares ``now``, and pods whose jobs wait
@@ -265,16 +335,22 @@ def _in_utc(times: Iterable[datetime | None]) -> bool:
     return all(time is None or time.tzinfo is UTC for time in times)
 
 
-def _observed_times(
+def _observation_in_utc(
     now: datetime, job: RemoteState | None, results: Iterable[ContainerResult]
-) -> list[datetime | None]:
-    """``now`` and every time of an observation."""
-    times: list[datetime | None] = [now]
+) -> bool:
+    """Whether ``now`` and every time of an observation are unset or in UTC (see _in_utc).
+
+    Spelled out rather than built as a list for _in_utc: it runs for every pod of a poll.
+    """
+    if now.tzinfo is not UTC:
+        return False
     if job is not None:
-        times += (job.started_at, job.finished_at)
-    for result in results:
-        times += (result.started_at, result.finished_at)
-    return times
+        started, finished = job.started_at, job.finished_at
+        if started is not None and started.tzinfo is not UTC:
+            return False
+        if finished is not None and finished.tzinfo is not UTC:
+            return False
+    return _in_utc(time for r in results for time in (r.started_at, r.finished_at))
 
 
 def _status_times(status: PodStatus | None) -> list[datetime | None]:
@@ -407,7 +483,13 @@ class _Shape(NamedTuple):
 
 def _shape(pod: Pod) -> _Shape:
     spec = pod.spec
-    return _Shape(tuple(map(_spec_of, spec.init_containers)), tuple(map(_spec_of, spec.containers)))
+    inits, apps = spec.init_containers, spec.containers
+    if not inits and len(apps) == 1:
+        # The most common pod, made without the general path's two maps and tuples: this
+        # runs for every pod of every poll.
+        app = apps[0]
+        return _Shape((), ((app.name, app.image),))
+    return _Shape(tuple(map(_spec_of, inits)), tuple(map(_spec_of, apps)))
 
 
 def _index_results(

@@ -1041,3 +1041,27 @@ def test_the_reference_page_tables_come_from_the_code() -> None:
         DOC.write_text(text)
     found = {m.group("name"): m.group("body") for m in _BLOCK.finditer(text)}
     assert found == blocks, f"{DOC} is out of date; UPDATE_GOLDEN=1 rewrites its generated tables"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(NAMES), min_size=1, max_size=3, unique=True),
+    remote_states.filter(lambda remote: JOB_KIND_RULES[remote.kind].progress != "no news"),
+    st.sampled_from(ZONES),
+)
+def test_the_first_status_fast_path_is_what_the_walk_gives(
+    apps: list[str], remote: RemoteState, zone: tzinfo
+) -> None:
+    # pod_status takes _first_status for app containers only, a job with news, no container
+    # results and no previous status: it must give exactly what the general walk gives.
+    pod = make_pod(apps=apps)
+    shape = status_module._shape(pod)
+    now = at(5000).astimezone(zone)
+    seen = in_zone(Observation(job=remote), zone).job
+    assert seen is not None
+    status_module._memo_conditions.cache_clear()
+    fast = status_module._first_status(shape.apps, seen, now)
+    status_module._memo_conditions.cache_clear()
+    walked = status_module._Walk(shape, seen, {}, None, now).status()
+    assert repr(fast) == repr(walked)
+    assert repr(status_module._derive(shape, seen, (), None, now)) == repr(walked)
