@@ -28,13 +28,11 @@ from pyinterlink.adapters.errors import TransportError
 from pyinterlink.core import (
     InputError,
     InterlinkError,
-    Observation,
     Pod,
     PodObjects,
     PodStatus,
     RemoteState,
-    failed_create_status,
-    pod_status,
+    status_for,
 )
 from pyinterlink.core import machine as m
 
@@ -171,24 +169,9 @@ class PodDriver:
             await self._listener.forgotten(tracked.pod, action)
 
     async def _publish(self, tracked: _Tracked, action: m.PublishStatus) -> None:
-        failure = action.failure
         if action.job_id is not None and tracked.job.job_id != action.job_id:
             tracked.job = attrs.evolve(tracked.job, job_id=action.job_id)
-        if failure is not None and failure.reason == m.PROVIDER_FAILED:
-            status = failed_create_status(
-                tracked.pod, failure.message, previous=tracked.status, now=action.at
-            )
-        else:
-            remote = action.remote
-            if failure is not None and failure.reason == m.SUBMIT_RETRYING:
-                # Still waiting: show why, as a queued job with the backend's error.
-                remote = RemoteState(kind="queued", reason=failure.reason, message=failure.message)
-            status = pod_status(
-                tracked.pod,
-                Observation(job=remote, containers=action.containers),
-                previous=tracked.status,
-                now=action.at,
-            )
+        status = status_for(tracked.pod, action, previous=tracked.status)
         if status != tracked.status:
             tracked.status = status
             await self._listener.status_changed(tracked.pod, status)

@@ -29,6 +29,7 @@ from pyinterlink.core import (
     Pod,
     PodObjects,
     PodStatus,
+    exit_code_of,
     kubectl_status,
     translate,
 )
@@ -229,19 +230,6 @@ class _Runner:
             self.out.note("warning", forget.message)
         self.done.set()
 
-    def exit_code(self) -> int:
-        """0 when the pod succeeded; else the first failed container's exit code, or 1."""
-        status = self.status
-        if status is not None and status.phase == "Succeeded":
-            return 0
-        containers = (status.init_container_statuses + status.container_statuses) if status else ()
-        codes = [
-            terminated.exit_code
-            for container in containers
-            if (terminated := container.state.terminated) is not None and terminated.exit_code
-        ]
-        return codes[0] if codes else 1
-
 
 async def _run(backend: Backend, pod: Pod, objects: PodObjects, out: _Output) -> int:
     async with backend:
@@ -277,7 +265,7 @@ async def _drive(backend: Backend, pod: Pod, objects: PodObjects, out: _Output) 
             driver.delete(uid)
         await runner.done.wait()
         tasks.cancel_scope.cancel()
-    code = 130 if interrupted else runner.exit_code()
+    code = 130 if interrupted else exit_code_of(runner.status)
     out.event("exit", f"exit {code}", code=code)
     return code
 

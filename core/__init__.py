@@ -71,6 +71,7 @@ from ._kube import (
 from ._local import LocalPlan, local_plan, render_local
 from ._model import ConfigMap, Container, ObjectMeta, Pod, PodSpec, Secret, Volume
 from ._objects import PodObjects
+from ._publish import exit_code_of, status_for
 from ._quantity import Quantity, parse_quantity
 from ._remote import REMOTE_KINDS, ContainerResult, RemoteKind, RemoteState
 from ._render import BACKENDS, default_site, render
@@ -145,6 +146,7 @@ __all__ = [
     "config_map_to_json",
     "default_site",
     "ensure_uid",
+    "exit_code_of",
     "failed_create_status",
     "htcondor",
     "kubectl_status",
@@ -169,6 +171,7 @@ __all__ = [
     "secret_to_json",
     "slurm",
     "split_flags",
+    "status_for",
     "translate",
     "unicore",
     "unicore_job_description",
