@@ -20,6 +20,8 @@ from pyinterlink.core._flags import (
 )
 from pyinterlink.core._job import SlurmOption
 
+from tests.real import needs_program
+
 PATH = 'metadata.annotations["slurm-job.vk.io/flags"]'
 
 
@@ -110,7 +112,7 @@ SHELL_ALPHABET = "ab -:'\"\\\n\t"
 BASH = shutil.which("bash")
 
 
-@pytest.mark.skipif(BASH is None, reason="needs bash")
+@needs_program("bash", "it is part of every Debian system")
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(SHELL_ALPHABET, max_size=14))
 def test_split_flags_agrees_with_bash(text: str) -> None:

@@ -20,9 +20,10 @@ from pyinterlink import core
 from pyinterlink.core._expand import expand_references
 
 from tests.core.test_slurm_render import sbatch_arguments
+from tests.real import needs_program
 
 BASH = shutil.which("bash")
-needs_bash = pytest.mark.skipif(BASH is None, reason="bash is not installed")
+needs_bash = needs_program("bash", "it is part of every Debian system")
 UID = "0b7a1e2c-6d8a-4f4e-9a53-1f1d3c2b9a10"
 
 STUB = """#!/bin/bash

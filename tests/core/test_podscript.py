@@ -46,7 +46,7 @@ from tests.real import needs_program
 
 BASH = shutil.which("bash")
 BWRAP = shutil.which("bwrap")
-pytestmark = pytest.mark.skipif(BASH is None, reason="bash is not installed")
+pytestmark = needs_program("bash", "it is part of every Debian system")
 
 # Drops bwrap's options (everything up to "--") and runs the command itself.
 PASS_THROUGH = """\

@@ -11,6 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyinterlink.core._shell import quote, quote_words
 
+from tests.real import needs_program
+
 BASH = shutil.which("bash")
 SH = shutil.which("sh")
 
@@ -83,7 +85,7 @@ def _echo_back(shell: str, words: list[str]) -> list[str]:
     return result.stdout.decode("utf-8", "surrogateescape").split("\0")[:-1]
 
 
-@pytest.mark.skipif(BASH is None, reason="bash is not installed")
+@needs_program("bash", "it is part of every Debian system")
 @settings(max_examples=40, deadline=None)
 @given(st.lists(no_nul_text, min_size=1, max_size=20))
 def test_bash_reads_every_word_back_exactly(words: list[str]) -> None:
@@ -91,7 +93,7 @@ def test_bash_reads_every_word_back_exactly(words: list[str]) -> None:
     assert _echo_back(BASH, words) == words
 
 
-@pytest.mark.skipif(SH is None, reason="sh is not installed")
+@needs_program("sh", "it is part of every Debian system")
 @settings(max_examples=20, deadline=None)
 @given(st.lists(no_nul_text, min_size=1, max_size=20))
 def test_posix_sh_reads_every_word_back_exactly(words: list[str]) -> None:
@@ -99,7 +101,7 @@ def test_posix_sh_reads_every_word_back_exactly(words: list[str]) -> None:
     assert _echo_back(SH, words) == words
 
 
-@pytest.mark.skipif(BASH is None, reason="bash is not installed")
+@needs_program("bash", "it is part of every Debian system")
 def test_a_quoted_assignment_is_a_command_name_not_an_assignment() -> None:
     assert BASH is not None
     result = subprocess.run(

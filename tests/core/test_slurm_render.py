@@ -15,9 +15,10 @@ from pyinterlink.core._slurm import render_slurm, sbatch_line, sbatch_options, s
 
 from tests.core.sample_jobs import RUNTIME_KINDS, WORKDIR, gpu, hello, samples
 from tests.golden import assert_golden
+from tests.real import needs_program
 
 BASH = shutil.which("bash")
-needs_bash = pytest.mark.skipif(BASH is None, reason="bash is not installed")
+needs_bash = needs_program("bash", "it is part of every Debian system")
 
 CASES = [(kind, name) for kind in RUNTIME_KINDS for name in samples(kind)]
 
