@@ -92,8 +92,8 @@ def run_pod(args: argparse.Namespace) -> int:
             f"unknown backend {args.backend!r} (choose from {known}){hint}", path="--backend"
         )
     site = load_site_config(args.config, args.backend)
-    if not site.data_root_folder.startswith("/"):
-        site = attrs.evolve(site, data_root_folder=str(Path.cwd() / site.data_root_folder))
+    # A relative DataRootFolder stays relative: the local backend anchors it here, and for
+    # Slurm it means "where the commands run" — over SSH, the login node's home (upstream).
     bundle = load_pod_bundle(args.pod)
     pod = bundle.pod
     if not pod.metadata.uid:
