@@ -51,7 +51,8 @@ _GPU_RESOURCES = frozenset({"nvidia.com/gpu", "amd.com/gpu"})
 _CPU_OPTIONS = frozenset({"cpus-per-task"})
 _MEMORY_OPTIONS = frozenset({"mem", "mem-per-cpu", "mem-per-gpu"})
 _SLURM_MEMORY = re.compile(r"(\d+)([KMGT]?)\Z", re.IGNORECASE)
-_SLURM_MEMORY_UNITS = {"k": 1 / 1024, "": 1, "m": 1, "g": 1024, "t": 1024 * 1024}
+# sbatch's memory units in KiB (binary, default M): integers, so the rounding is exact.
+_SLURM_MEMORY_KIB = {"k": 1, "": 1024, "m": 1024, "g": 1024**2, "t": 1024**3}
 
 
 def translate(pod: Pod, objects: PodObjects, site: SiteConfig) -> Job:
@@ -372,8 +373,8 @@ def _slurm_memory_mib(value: str) -> int:
     match = _SLURM_MEMORY.match(value)
     if match is None:
         raise AnnotationError(f"--mem={value} is not a Slurm memory size", path=_FLAGS_PATH)
-    amount = int(match.group(1)) * _SLURM_MEMORY_UNITS[match.group(2).lower()]
-    return max(1, -(-int(amount * 1024) // 1024))
+    kib = int(match.group(1)) * _SLURM_MEMORY_KIB[match.group(2).lower()]
+    return max(1, -(-kib // 1024))
 
 
 def _runtime(options: PodOptions, site: SiteConfig) -> Runtime:
