@@ -74,6 +74,7 @@ from pyinterlink.core import (
     translate,
 )
 from pyinterlink.core._logs import follow_log, log_opts_errors, select_log
+from pyinterlink.core._slurm_backend import KeepPolicy, should_remove
 from pyinterlink.core.local import LocalCommand, LocalPlan, LocalProcess
 from pyinterlink.core.machine import JOB_LOST
 from pyinterlink.core.slurm import container_results
@@ -95,9 +96,6 @@ JOB_ID_FILE: Final = "JobID.jid"
 JOB_END_FILE: Final = "job.end.json"
 """How the pod ended (kind, exit code, reason, message, times), written once when it ends."""
 
-KeepPolicy: TypeAlias = Literal["always", "on-failure", "never"]
-"""What ``delete`` does with a pod's working directory: keep it, keep it only when the pod
-did not succeed (for debugging), or remove it."""
 
 StopReason: TypeAlias = Literal["deleted", "deadline", "closed"]
 
@@ -412,19 +410,14 @@ class LocalBackend:
         """Stop the pod (SIGTERM, its grace period, SIGKILL), then keep or remove its working
         directory per ``keep``. Idempotent; a pod this process does not know is cleaned up."""
         workdir = self.workdir(job.namespace, job.pod_uid)
+        # What the pod showed before this delete decides whether its directory stays (the
+        # same rule as Slurm's, in core): a pod cancelled by this very delete has not failed.
+        (before,) = await self.status([job])
         run = self._runs.get(job.pod_uid)
-        kind: str | None = None
         if run is not None:
             await self._stop(run, "deleted", run.grace)
             await run.done.wait()
-            assert run.final is not None
-            kind = run.final.kind
-        else:
-            # A pod of an earlier process: as its status reads (no end recorded: it was lost).
-            answer = await anyio.to_thread.run_sync(_status_answer, job, workdir, None)
-            end = answer.observation.job
-            kind = end.kind if answer.found and end is not None else None
-        keep = self._keep == "always" or (self._keep == "on-failure" and kind == "failed")
+        keep = not should_remove(self._keep, before.observation if before.found else None)
         if not keep:
             try:
                 await anyio.to_thread.run_sync(_remove_tree, workdir)
